@@ -1,0 +1,3 @@
+"""Calendly API v2 -> DuckDB utilization pipeline."""
+
+__version__ = "0.1.0"

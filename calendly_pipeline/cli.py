@@ -1,0 +1,37 @@
+"""The `calendly-pipeline` command line.
+
+Each command imports its implementation lazily, so `calendly-pipeline sandbox` does not pay for
+importing Dagster and `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Calendly API v2 -> DuckDB seat and feature utilization, orchestrated by Dagster.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def sandbox(
+    port: int = typer.Option(8765, help="TCP port to listen on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    seed: int = typer.Option(42, help="Seed of the synthetic organization."),
+    scale: str = typer.Option("default", help="tiny | default | large"),
+    as_of: str = typer.Option(None, help="Simulated 'today' (YYYY-MM-DD); default: today UTC."),
+    plan: str = typer.Option("enterprise", help="Organization plan (basic ... enterprise)."),
+    rate_limit: int = typer.Option(500, help="Requests per token per minute; 0 switches it off."),
+) -> None:
+    """Serve the Calendly sandbox (a local simulator of Calendly API v2)."""
+    from calendly_pipeline.sandbox.serve import serve_forever
+
+    serve_forever(
+        host=host, port=port, seed=seed, scale=scale, as_of=as_of, plan=plan, rate_limit=rate_limit
+    )
+
+
+if __name__ == "__main__":
+    app()
