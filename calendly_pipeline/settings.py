@@ -1,0 +1,80 @@
+"""Settings read from the environment, in one place, with the errors a newcomer needs.
+
+Dagster-free so the CLI, the dashboard and the Dagster definitions agree on defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("CALENDLY_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is malformed; the message names the variable."""
+
+
+def _parse_date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class SyncWindowSettings:
+    """Where daily partitions start and how far each daily run re-reads around today."""
+
+    start_date: date
+    trailing_days: int
+    forward_days: int
+
+    @classmethod
+    def from_env(cls) -> SyncWindowSettings:
+        raw_start = os.environ.get("CALENDLY_START_DATE")
+        # Default: 1 January of last year, so partitions are stable for a whole year and cover
+        # at least twelve months of history.
+        start = (
+            _parse_date("CALENDLY_START_DATE", raw_start)
+            if raw_start
+            else date(today_utc().year - 1, 1, 1)
+        )
+        return cls(
+            start_date=start,
+            trailing_days=_int("CALENDLY_TRAILING_DAYS", 7, minimum=1),
+            forward_days=_int("CALENDLY_FORWARD_DAYS", 30, minimum=0),
+        )
+
+
+def duckdb_database() -> str:
+    """`CALENDLY_DUCKDB_PATH`, default `data/calendly.duckdb`; `md:` URIs pass through as-is."""
+    return os.environ.get("CALENDLY_DUCKDB_PATH") or str(DATA_DIR / "calendly.duckdb")
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME") or DATA_DIR / "dagster_home")
+
+
+def dashboard_path() -> Path:
+    return Path(os.environ.get("CALENDLY_DASHBOARD_PATH") or DATA_DIR / "dashboard.html")
