@@ -33,5 +33,17 @@ def sandbox(
     )
 
 
+@app.command()
+def check() -> None:
+    """Connect: who the token belongs to, what it can read, and the rate budget left.
+
+    Uses CALENDLY_API_TOKEN or CALENDLY_CLIENT_ID/_SECRET/_REFRESH_TOKEN (the embedded sandbox when
+    none is set). Exits 1 with a one-line cause when the connection is unusable, 2 on bad settings.
+    """
+    from calendly_pipeline.connection import run_check
+
+    raise typer.Exit(run_check())
+
+
 if __name__ == "__main__":
     app()

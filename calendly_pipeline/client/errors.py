@@ -1,0 +1,139 @@
+"""Typed errors that name the problem, so callers and `check` can say what to do next.
+
+Every error carries the HTTP method, a sanitized path (no host, no query string) and the status.
+None of them ever holds a token: messages are built from the response's `title`/`message`, never
+from request headers or bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+AuthKind = Literal["missing", "invalid_or_revoked", "expired"]
+
+
+class CalendlyError(Exception):
+    """Base of every client error."""
+
+    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        status = self.status if self.status is not None else "no response"
+        return f"{self.message} [{self.method} {self.path} -> {status}]"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(method={self.method!r}, path={self.path!r}, "
+            f"status={self.status!r}, message={self.message!r})"
+        )
+
+
+class AuthError(CalendlyError):
+    """401: the token is missing, invalid/revoked, or expired (`kind` says which)."""
+
+    HINTS: ClassVar[dict[str, str]] = {
+        "missing": "no token: set CALENDLY_API_TOKEN or the OAuth trio "
+        "(CALENDLY_CLIENT_ID, CALENDLY_CLIENT_SECRET, CALENDLY_REFRESH_TOKEN)",
+        "invalid_or_revoked": "token invalid or revoked: create a new personal access token "
+        "or reconnect OAuth",
+        "expired": "token expired: create a new personal access token or reconnect OAuth",
+    }
+
+    def __init__(self, method: str, path: str, status: int | None, kind: AuthKind) -> None:
+        self.kind = kind
+        super().__init__(method, path, status, self.HINTS[kind])
+
+
+class ReconnectNeeded(AuthError):
+    """The OAuth refresh token was refused (used, revoked or expired): a human must reconnect."""
+
+    def __init__(self, method: str, path: str, status: int | None, reason: str) -> None:
+        super().__init__(method, path, status, "invalid_or_revoked")
+        self.message = (
+            f"reconnect needed: the OAuth refresh was refused ({reason}); authorize the app again "
+            "and set a new CALENDLY_REFRESH_TOKEN"
+        )
+        self.args = (self.message,)
+
+
+class PermissionDenied(CalendlyError):
+    """403 that is neither a plan gate nor a missing admin role."""
+
+
+class AdminRequired(PermissionDenied):
+    """403 on an organization-scope read: the caller is not an admin or owner."""
+
+    def __init__(self, method: str, path: str, status: int | None, scope: str) -> None:
+        self.scope = scope
+        super().__init__(
+            method,
+            path,
+            status,
+            f"admin or owner role required to read {scope}; this token's user lacks it",
+        )
+
+
+class InsufficientScope(PermissionDenied):
+    """403 "Insufficient scope": the OAuth app was not granted these scopes."""
+
+    def __init__(self, method: str, path: str, status: int | None, scopes: list[str]) -> None:
+        self.scopes = scopes
+        super().__init__(
+            method,
+            path,
+            status,
+            f"OAuth scope missing: {', '.join(scopes) or 'unknown'}; "
+            "add it to the app and reconnect",
+        )
+
+
+class PlanFeatureUnavailable(PermissionDenied):
+    """403 "Please upgrade": the organization's plan lacks the feature."""
+
+    def __init__(
+        self, method: str, path: str, status: int | None, feature: str, plan: str | None
+    ) -> None:
+        self.feature = feature
+        self.required_plan = plan
+        needs = f"the {plan} plan or above" if plan else "a higher plan"
+        super().__init__(method, path, status, f"plan feature unavailable: {feature} needs {needs}")
+
+
+class RateLimitExhausted(CalendlyError):
+    """Still 429 after waiting out the advertised reset several times."""
+
+
+class BadRequest(CalendlyError):
+    """400: the parameters were refused; `details` lists each parameter and why."""
+
+    def __init__(
+        self, method: str, path: str, status: int | None, details: list[dict[str, Any]]
+    ) -> None:
+        self.details = details
+        reasons = "; ".join(
+            f"{d.get('parameter', '?')}: {d.get('message', '')}".strip() for d in details
+        )
+        super().__init__(
+            method, path, status, f"bad input: {reasons or 'the parameters were refused'}"
+        )
+
+
+class NotFound(CalendlyError):
+    """404: deleted or never existed (compliance deletions answer 404 too)."""
+
+
+class ServerError(CalendlyError):
+    """5xx that outlasted every retry."""
+
+
+class TransportError(CalendlyError):
+    """No usable response: connection refused/reset, timeout, body cut short, malformed JSON."""
+
+
+class PaginationLoop(CalendlyError):
+    """The server handed back a page token it had already given: stop instead of looping."""

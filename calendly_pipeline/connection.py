@@ -1,0 +1,226 @@
+"""Which Calendly to talk to, decided from the environment, without Dagster.
+
+A personal access token (`CALENDLY_API_TOKEN`) or the OAuth trio (`CALENDLY_CLIENT_ID`,
+`CALENDLY_CLIENT_SECRET`, `CALENDLY_REFRESH_TOKEN`) selects the real API. With no credentials at
+all the embedded sandbox starts on an ephemeral port, so a fresh checkout runs end to end; the
+connection is then marked synthetic and says so loudly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from calendly_pipeline.client import (
+    CalendlyClient,
+    OAuthCredentials,
+    PersonalAccessToken,
+)
+from calendly_pipeline.client.auth import Credentials
+from calendly_pipeline.client.check import ConnectionReport, check_connection
+from calendly_pipeline.settings import DATA_DIR, SettingsError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+log = logging.getLogger(__name__)
+
+ENV_TOKEN = "CALENDLY_API_TOKEN"
+ENV_CLIENT_ID = "CALENDLY_CLIENT_ID"
+ENV_CLIENT_SECRET = "CALENDLY_CLIENT_SECRET"
+ENV_REFRESH_TOKEN = "CALENDLY_REFRESH_TOKEN"
+ENV_OAUTH_TRIO = (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN)
+ENV_BASE_URL = "CALENDLY_API_BASE_URL"
+ENV_AUTH_BASE_URL = "CALENDLY_AUTH_BASE_URL"
+ENV_OAUTH_STORE = "CALENDLY_OAUTH_STORE"
+DEFAULT_BASE_URL = "https://api.calendly.com"
+DEFAULT_AUTH_BASE_URL = "https://auth.calendly.com"
+
+SYNTHETIC_WARNING = (
+    "No Calendly credentials set (CALENDLY_API_TOKEN or CALENDLY_CLIENT_ID/_SECRET/"
+    "REFRESH_TOKEN): using the embedded sandbox. ALL DATA IS SYNTHETIC."
+)
+
+
+def default_oauth_store() -> Path:
+    return DATA_DIR / ".calendly_oauth.json"
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Resolved settings; `credentials=None` means "start the sandbox"."""
+
+    base_url: str = DEFAULT_BASE_URL
+    auth_base_url: str = DEFAULT_AUTH_BASE_URL
+    credentials: Credentials | None = None
+    max_workers: int = 4
+
+    @property
+    def auth_method(self) -> str:
+        if self.credentials is None:
+            return "sandbox (synthetic data)"
+        if isinstance(self.credentials, OAuthCredentials):
+            return "OAuth"
+        return "personal access token"
+
+    @classmethod
+    def from_values(
+        cls,
+        *,
+        api_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        base_url: str | None = None,
+        auth_base_url: str | None = None,
+        oauth_store: str | Path | None = None,
+        max_workers: int = 4,
+    ) -> ConnectionSettings:
+        """Validate one set of values; an incomplete OAuth trio names what is missing."""
+        base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        # A self-hosted sandbox serves /oauth/token itself; only the real API has a separate host.
+        auth = auth_base_url or (DEFAULT_AUTH_BASE_URL if base == DEFAULT_BASE_URL else base)
+        trio = {
+            ENV_CLIENT_ID: client_id,
+            ENV_CLIENT_SECRET: client_secret,
+            ENV_REFRESH_TOKEN: refresh_token,
+        }
+        given = [name for name, value in trio.items() if value]
+        credentials: Credentials | None = None
+        if api_token:
+            if given:
+                log.info("%s is set; ignoring the OAuth variables", ENV_TOKEN)
+            credentials = PersonalAccessToken(api_token)
+        elif given:
+            missing = [name for name, value in trio.items() if not value]
+            if missing:
+                raise SettingsError(
+                    f"OAuth needs all three of {', '.join(ENV_OAUTH_TRIO)}; "
+                    f"missing: {', '.join(missing)}"
+                )
+            credentials = OAuthCredentials(
+                client_id or "",
+                client_secret or "",
+                refresh_token or "",
+                store_path=oauth_store or default_oauth_store(),
+            )
+        return cls(base, auth.rstrip("/"), credentials, max_workers)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConnectionSettings:
+        env = os.environ if env is None else env
+        return cls.from_values(
+            api_token=env.get(ENV_TOKEN),
+            client_id=env.get(ENV_CLIENT_ID),
+            client_secret=env.get(ENV_CLIENT_SECRET),
+            refresh_token=env.get(ENV_REFRESH_TOKEN),
+            base_url=env.get(ENV_BASE_URL),
+            auth_base_url=env.get(ENV_AUTH_BASE_URL),
+            oauth_store=env.get(ENV_OAUTH_STORE),
+        )
+
+
+@dataclass
+class Connection:
+    """An open client plus whether its data is synthetic (the sandbox)."""
+
+    client: CalendlyClient
+    is_synthetic: bool
+    auth_method: str
+    sandbox: Any = None
+
+    def metadata(self) -> dict[str, Any]:
+        """What every run and asset should carry about its source."""
+        return {
+            "is_synthetic": self.is_synthetic,
+            "api_host": self.client.base_url,
+            "auth_method": self.auth_method,
+        }
+
+
+@contextlib.contextmanager
+def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
+    """Open a client for the settings (default: the environment); start the sandbox if needed."""
+    settings = settings or ConnectionSettings.from_env()
+    with contextlib.ExitStack() as stack:
+        sandbox = None
+        if settings.credentials is None:
+            from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
+
+            log.warning(SYNTHETIC_WARNING)
+            sandbox = stack.enter_context(start_sandbox(SandboxConfig()))
+            base_url = auth_base_url = sandbox.base_url
+            credentials: Credentials = PersonalAccessToken(sandbox.tokens["owner"])
+        else:
+            base_url, auth_base_url = settings.base_url, settings.auth_base_url
+            credentials = settings.credentials
+        client = stack.enter_context(
+            CalendlyClient(
+                base_url, credentials, auth_base_url=auth_base_url, max_workers=settings.max_workers
+            )
+        )
+        yield Connection(client, sandbox is not None, settings.auth_method, sandbox)
+
+
+def check_environment(settings: ConnectionSettings | None = None) -> ConnectionReport:
+    """`check_connection` over the connection the environment selects (the sandbox if none)."""
+    settings = settings or ConnectionSettings.from_env()
+    with connect(settings) as connection:
+        return check_connection(connection.client, is_synthetic=connection.is_synthetic)
+
+
+def render_report(report: ConnectionReport, auth_method: str, console: Console) -> None:
+    """The terminal view of a report: identity, readable data, missing data, budget."""
+    from rich.table import Table
+
+    header = f"[bold]Calendly[/bold] {report.base_url} ({auth_method})"
+    if report.is_synthetic:
+        header += "  [bold yellow]SYNTHETIC DATA: embedded sandbox[/bold yellow]"
+    console.print(header)
+    if not report.ok:
+        console.print(f"[red]✗ {report.cause}[/red]")
+        return
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    if report.caller:
+        table.add_row("user", f"{report.caller.name} <{report.caller.email}>")
+        table.add_row("role", report.caller.role or "no membership found")
+    table.add_row("organization", f"{report.organization_name} (plan: {report.plan})")
+    if report.server_now:
+        table.add_row("API clock", report.server_now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    budget = report.rate_budget
+    if budget.limit is not None:
+        table.add_row(
+            "rate budget",
+            f"{budget.remaining}/{budget.limit} requests left, "
+            f"resets in {budget.reset_seconds:.0f}s",
+        )
+    console.print(table)
+    for probe in report.probes:
+        mark = "[green]✓[/green]" if probe.readable else "[yellow]✗[/yellow]"
+        detail = "" if probe.readable else f": {probe.detail}"
+        console.print(f"  {mark} {probe.name} ({probe.scope} scope){detail}")
+    if report.caller and not report.caller.is_admin:
+        console.print(
+            "[yellow]Not an admin or owner: seat utilization covers only what user scope "
+            "allows (the caller's own events and event types).[/yellow]"
+        )
+
+
+def run_check(console: Console | None = None) -> int:
+    """`calendly-pipeline check`: print the report; exit 0 if usable, 1 if not, 2 on bad config."""
+    from rich.console import Console
+
+    console = console or Console()
+    try:
+        settings = ConnectionSettings.from_env()
+    except (SettingsError, ValueError) as exc:
+        console.print(f"[red]✗ configuration: {exc}[/red]")
+        return 2
+    report = check_environment(settings)
+    render_report(report, settings.auth_method, console)
+    return 0 if report.ok else 1

@@ -1,0 +1,130 @@
+"""The Calendly connection as a Dagster resource.
+
+Secrets are bound with `EnvVar`, so run config and the UI show only variable names. With no
+credentials in the environment the resource starts the embedded sandbox and every consumer can
+read `is_synthetic` to say so in its metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+from calendly_pipeline.client import CalendlyClient, Caller
+from calendly_pipeline.connection import (
+    DEFAULT_BASE_URL,
+    ENV_AUTH_BASE_URL,
+    ENV_BASE_URL,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_OAUTH_STORE,
+    ENV_REFRESH_TOKEN,
+    ENV_TOKEN,
+    Connection,
+    ConnectionSettings,
+    connect,
+)
+
+
+class CalendlyResource(dg.ConfigurableResource):
+    """Calendly API v2: a personal access token or OAuth; the sandbox when neither is set."""
+
+    api_token: str | None = Field(
+        default=None, description=f"Personal access token; bind with EnvVar({ENV_TOKEN!r})."
+    )
+    client_id: str | None = Field(default=None, description=f"OAuth client id ({ENV_CLIENT_ID}).")
+    client_secret: str | None = Field(
+        default=None, description=f"OAuth client secret; bind with EnvVar({ENV_CLIENT_SECRET!r})."
+    )
+    refresh_token: str | None = Field(
+        default=None,
+        description=f"Initial OAuth refresh token; bind with EnvVar({ENV_REFRESH_TOKEN!r}). "
+        "Rotated tokens are kept in oauth_store (mode 0600).",
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description=f"API base URL ({ENV_BASE_URL}).")
+    auth_base_url: str | None = Field(
+        default=None,
+        description=f"OAuth host ({ENV_AUTH_BASE_URL}); default https://auth.calendly.com for "
+        "the real API, else the base URL.",
+    )
+    oauth_store: str | None = Field(
+        default=None,
+        description=f"File for rotated OAuth tokens ({ENV_OAUTH_STORE}); "
+        "default data/.calendly_oauth.json.",
+    )
+    max_workers: int = Field(default=4, description="Threads for per-event invitee fan-out.")
+
+    _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _connection: Connection | None = PrivateAttr(default=None)
+    _caller: Caller | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls) -> CalendlyResource:
+        """Bind each variable that is set with `EnvVar` (unset ones would fail at run time)."""
+        secret_fields = {
+            "api_token": ENV_TOKEN,
+            "client_id": ENV_CLIENT_ID,
+            "client_secret": ENV_CLIENT_SECRET,
+            "refresh_token": ENV_REFRESH_TOKEN,
+            "base_url": ENV_BASE_URL,
+            "auth_base_url": ENV_AUTH_BASE_URL,
+            "oauth_store": ENV_OAUTH_STORE,
+        }
+        bound: dict[str, Any] = {
+            name: dg.EnvVar(var) for name, var in secret_fields.items() if os.environ.get(var)
+        }
+        return cls(**bound)
+
+    def __repr__(self) -> str:
+        return (
+            f"CalendlyResource(base_url={self.base_url!r}, auth={self.settings().auth_method!r}, "
+            "secrets=<redacted>)"
+        )
+
+    __str__ = __repr__
+
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings.from_values(
+            api_token=self.api_token,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=self.refresh_token,
+            base_url=self.base_url,
+            auth_base_url=self.auth_base_url,
+            oauth_store=self.oauth_store,
+            max_workers=self.max_workers,
+        )
+
+    def _open(self) -> Connection:
+        if self._connection is None:
+            stack = contextlib.ExitStack()
+            self._connection = stack.enter_context(connect(self.settings()))
+            self._stack = stack
+        return self._connection
+
+    def get_client(self) -> CalendlyClient:
+        """The shared client (one session, one rate budget) for this run's step."""
+        return self._open().client
+
+    def caller(self) -> Caller:
+        """The token's user, organization and role, asked once per step."""
+        if self._caller is None:
+            self._caller = self.get_client().caller()
+        return self._caller
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self._open().is_synthetic
+
+    def connection_metadata(self) -> dict[str, Any]:
+        """`is_synthetic`, API host and auth method, for run and asset metadata."""
+        return self._open().metadata()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._stack = self._connection = self._caller = None
