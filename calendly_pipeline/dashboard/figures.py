@@ -1,0 +1,208 @@
+"""Plotly figures for the page: units on the axes, values printed on the marks, colour-blind safe.
+
+Readers open the file from a mail or a shared drive and often print it, so no figure relies on
+hovering, and colours come from the Okabe-Ito palette (categories) and cividis (heatmaps).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from calendly_pipeline.dashboard.metrics import OUTCOMES, STATUS_ORDER, Matrix
+
+# Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#555555",
+}
+STATUS_COLOURS = {
+    "active": OKABE_ITO["green"],
+    "new": OKABE_ITO["sky"],
+    "idle": OKABE_ITO["vermillion"],
+    "pending": OKABE_ITO["orange"],
+}
+OUTCOME_COLOURS = {
+    "completed": OKABE_ITO["blue"],
+    "canceled": OKABE_ITO["vermillion"],
+    "no-show": OKABE_ITO["purple"],
+    "rescheduled": OKABE_ITO["orange"],
+}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+
+def _layout(fig: go.Figure, height: int, **kwargs: object) -> go.Figure:
+    """Shared look; titles live in the page's <figcaption>, which wraps on a phone."""
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font={"family": FONT, "size": 12, "color": "#1a1a1a"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0,
+            "title": None,
+            "traceorder": "normal",
+        },
+        uniformtext={"minsize": 9, "mode": "hide"},
+        **kwargs,
+    )
+    fig.update_xaxes(automargin=True, gridcolor="#e5e5e5", zerolinecolor="#bbbbbb")
+    fig.update_yaxes(automargin=True, gridcolor="#e5e5e5", zerolinecolor="#bbbbbb")
+    return fig
+
+
+def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
+    """Rows = features; each cell prints its percentage so the colour is only a reading aid."""
+    values = matrix.values
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.to_numpy(),
+            x=[str(c) for c in values.columns],
+            y=[str(r) for r in values.index],
+            zmin=0,
+            zmax=100,
+            colorscale="Cividis",
+            texttemplate="%{z:.0f}%",
+            textfont={"size": 10},
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": colorbar_title}, "ticksuffix": "%", "thickness": 12},
+            hovertemplate="%{y} · %{x}: %{z:.0f}%<extra></extra>",
+        )
+    )
+    height = max(320, 90 + 22 * len(values.index))
+    fig = _layout(fig, height)
+    fig.update_yaxes(autorange="reversed", gridcolor=None)
+    fig.update_xaxes(side="top", tickangle=-45 if len(values.columns) > 6 else 0, title=None)
+    fig.update_layout(margin={"t": 30})
+    return fig
+
+
+def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
+    """Stacked weekly bars; each segment carries its count and each bar its total."""
+    weeks = weekly["week"].dt.strftime("%d %b")
+    fig = go.Figure()
+    for outcome in OUTCOMES:
+        fig.add_bar(
+            name=outcome,
+            x=weeks,
+            y=weekly[outcome],
+            marker_color=OUTCOME_COLOURS[outcome],
+            text=weekly[outcome].where(weekly[outcome] > 0, None),
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            hovertemplate=f"week of %{{x}}: %{{y}} {outcome}<extra></extra>",
+        )
+    totals = weekly[list(OUTCOMES)].sum(axis=1)
+    fig.add_scatter(
+        x=weeks,
+        y=totals,
+        mode="text",
+        text=totals,
+        textposition="top center",
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig = _layout(fig, 420)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="meetings", range=[0, float(totals.max() or 1) * 1.15])
+    fig.update_xaxes(title="week starting", type="category")
+    return fig
+
+
+def top_event_types(usage: pd.DataFrame) -> go.Figure:
+    labels = usage.apply(
+        lambda r: (
+            f"{r['bookings']:,} · {r['cancellation_rate']:.0%} canceled · "
+            f"{r['no_show_rate']:.0%} no-show"
+        ),
+        axis=1,
+    )
+    names = usage["name"].fillna("(unnamed)") + usage["owner_name"].map(
+        lambda o: f" ({o})" if isinstance(o, str) and o else ""
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=usage["bookings"],
+            y=names,
+            orientation="h",
+            marker_color=OKABE_ITO["blue"],
+            text=labels,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x} bookings<extra></extra>",
+        )
+    )
+    fig = _layout(fig, 60 + 34 * len(usage))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="bookings", range=[0, float(usage["bookings"].max()) * 1.6])
+    return fig
+
+
+def group_comparison(groups: pd.DataFrame, currency: str) -> go.Figure:
+    """Seats per group stacked by status; the idle cost is printed next to each bar."""
+    fig = go.Figure()
+    for status in STATUS_ORDER:
+        fig.add_bar(
+            name=status,
+            y=groups["group"],
+            x=groups[status],
+            orientation="h",
+            marker_color=STATUS_COLOURS[status],
+            text=groups[status].where(groups[status] > 0, None),
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            hovertemplate=f"%{{y}}: %{{x}} {status} seats<extra></extra>",
+        )
+    fig.add_scatter(
+        y=groups["group"],
+        x=groups["seats"],
+        mode="text",
+        text=[
+            f"  {n} seats · idle {currency}{c:,.0f}/mo"
+            for n, c in zip(groups["seats"], groups["idle_cost_month"], strict=True)
+        ],
+        textposition="middle right",
+        showlegend=False,
+        hoverinfo="skip",
+        cliponaxis=False,
+    )
+    fig = _layout(fig, 90 + 36 * len(groups))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="seats", range=[0, float(groups["seats"].max()) * 1.6])
+    return fig
+
+
+def seat_history(history: pd.DataFrame) -> go.Figure:
+    """Month-end seats by status, to show whether idle seats grow or shrink."""
+    months = pd.to_datetime(history["month"]).dt.strftime("%b %Y")
+    fig = go.Figure()
+    for status in STATUS_ORDER:
+        fig.add_bar(
+            name=status,
+            x=months,
+            y=history[status],
+            marker_color=STATUS_COLOURS[status],
+            text=history[status].where(history[status] > 0, None),
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            hovertemplate=f"%{{x}}: %{{y}} {status} seats<extra></extra>",
+        )
+    fig = _layout(fig, 360)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="seats")
+    fig.update_xaxes(type="category")
+    return fig

@@ -1,0 +1,268 @@
+"""The figures and tables on the page, derived from the analytics tables with plain pandas.
+
+Every number the reader sees is computed here once, so the page, the asset metadata and the tests
+agree on what "idle cost" or "seats paid" means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from calendly_pipeline.dashboard.data import DashboardData
+
+RECLAIM_STATUSES = ("idle", "pending")
+ASSIGNED_STATUSES = ("active", "idle", "new")
+STATUS_ORDER = ("active", "new", "idle", "pending")
+NO_GROUP = "(no group)"
+WEEKS_SHOWN = 26
+MAX_HEATMAP_MEMBERS = 40
+
+
+def current_seats(seats: pd.DataFrame) -> pd.DataFrame:
+    """Seats the organization pays for today: every row except removed members."""
+    return seats.loc[seats["status"] != "removed"]
+
+
+def reclaim_mask(seats: pd.DataFrame) -> pd.Series:
+    """Idle and pending seats that are not on the exclusion list (service accounts)."""
+    return seats["status"].isin(RECLAIM_STATUSES) & ~seats["excluded"].fillna(False).astype(bool)
+
+
+@dataclass(frozen=True)
+class Headline:
+    seats_paid: int
+    seats_assigned: int
+    seats_active: int
+    seats_new: int
+    seats_idle: int
+    seats_pending: int
+    idle_cost_month: float
+    idle_cost_year: float
+    # Change since the previous month end, from analytics.seat_history; None without two months.
+    previous_month: datetime | None
+    change_seats_assigned: int | None
+    change_seats_active: int | None
+    change_seats_idle: int | None
+    change_seats_pending: int | None
+    change_idle_cost_month: float | None
+
+
+def headline(data: DashboardData) -> Headline:
+    seats = current_seats(data.seats)
+    status = seats["status"]
+    idle_cost = float(seats.loc[reclaim_mask(seats), "monthly_cost"].fillna(0).sum())
+    history = data.seat_history.sort_values("month")
+    changes: dict[str, int | float | None] = dict.fromkeys(
+        ("seats_assigned", "active", "idle", "pending", "idle_monthly_cost")
+    )
+    previous = None
+    if len(history) >= 2:
+        last, prev = history.iloc[-1], history.iloc[-2]
+        previous = pd.Timestamp(prev["month"]).to_pydatetime()
+        changes = {k: last[k] - prev[k] for k in changes}
+    return Headline(
+        seats_paid=len(seats),
+        seats_assigned=int(status.isin(ASSIGNED_STATUSES).sum()),
+        seats_active=int((status == "active").sum()),
+        seats_new=int((status == "new").sum()),
+        seats_idle=int((status == "idle").sum()),
+        seats_pending=int((status == "pending").sum()),
+        idle_cost_month=round(idle_cost, 2),
+        idle_cost_year=round(idle_cost * 12, 2),
+        previous_month=previous,
+        change_seats_assigned=_opt_int(changes["seats_assigned"]),
+        change_seats_active=_opt_int(changes["active"]),
+        change_seats_idle=_opt_int(changes["idle"]),
+        change_seats_pending=_opt_int(changes["pending"]),
+        change_idle_cost_month=(
+            None
+            if changes["idle_monthly_cost"] is None
+            else round(float(changes["idle_monthly_cost"]), 2)
+        ),
+    )
+
+
+def _opt_int(value: float | None) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def group_list(names: object) -> list[str]:
+    """A seat's groups, sorted; DuckDB lists arrive as arrays, NULL as None or NaN."""
+    if names is None or (np.ndim(names) == 0 and pd.isna(names)):
+        return []
+    return sorted(str(n) for n in names)
+
+
+def group_label(names: object) -> str:
+    """The groups of a seat as one readable cell ('Sales, Support'), or the no-group marker."""
+    return ", ".join(group_list(names)) or NO_GROUP
+
+
+def reclaim_rows(seats: pd.DataFrame) -> pd.DataFrame:
+    """One row per seat to look at, most expensive and longest idle first."""
+    rows = seats.loc[reclaim_mask(seats)]
+    out = pd.DataFrame(
+        {
+            "seat_id": rows["seat_id"],
+            "status": rows["status"],
+            "name": rows["name"].fillna(""),
+            "email": rows["email"].fillna(""),
+            "group": rows["group_names"].map(group_label),
+            "last_active": rows["last_active_at"].dt.strftime("%Y-%m-%d").fillna("never"),
+            "activity_source": rows["activity_source"].fillna("none"),
+            "days_idle": rows["days_since_active"].astype("Int64"),
+            "monthly_cost": rows["monthly_cost"].fillna(0).astype(float).round(2),
+            "recommendation": rows["recommendation"].fillna(""),
+        }
+    )
+    return out.sort_values(
+        ["monthly_cost", "days_idle", "name"], ascending=[False, False, True], na_position="first"
+    ).reset_index(drop=True)
+
+
+def seat_groups(seats: pd.DataFrame) -> pd.DataFrame:
+    """One row per (seat, group); seats in no group keep one row under the no-group marker."""
+    return seats.assign(
+        group=seats["group_names"].map(lambda g: group_list(g) or [NO_GROUP])
+    ).explode("group")
+
+
+def has_groups(seats: pd.DataFrame) -> bool:
+    return bool((seat_groups(current_seats(seats))["group"] != NO_GROUP).any())
+
+
+def group_comparison(data: DashboardData) -> pd.DataFrame:
+    """Seats by status, idle cost and recent meetings per group (a seat counts in each group)."""
+    seats = current_seats(data.seats)
+    idle_cost = seats["monthly_cost"].fillna(0).where(reclaim_mask(seats), 0.0)
+    rows = seat_groups(seats.assign(idle_cost=idle_cost)).reset_index(drop=True)
+    counts = pd.crosstab(rows["group"], rows["status"]).reindex(
+        columns=list(STATUS_ORDER), fill_value=0
+    )
+    extra = rows.groupby("group").agg(
+        seats=("seat_id", "size"),
+        idle_cost_month=("idle_cost", "sum"),
+        meetings_90d=("meetings_hosted_90d", "sum"),
+    )
+    return counts.join(extra).sort_values(["seats", "group"], ascending=[False, True]).reset_index()
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A labelled 2-D table for a heatmap: rows are features, columns groups, members or months."""
+
+    values: pd.DataFrame
+    column_kind: str  # "group", "member" or "month"
+    note: str = ""
+
+
+def feature_labels(data: DashboardData) -> pd.DataFrame:
+    """feature, label and tier for every feature either adoption table knows, catalogue order."""
+    cols = ["feature", "feature_label", "tier"]
+    frames = [data.org_feature_adoption[cols], data.feature_adoption[cols]]
+    return pd.concat(frames).drop_duplicates("feature").reset_index(drop=True)
+
+
+def adoption_heatmap(data: DashboardData) -> Matrix | None:
+    """Share of each group's assigned members who adopted each feature (members if no groups)."""
+    seats = current_seats(data.seats)
+    members = seats.loc[seats["status"].isin(ASSIGNED_STATUSES) & seats["user_uri"].notna()]
+    labels = feature_labels(data)
+    if members.empty or labels.empty:
+        return None
+    adopted = data.feature_adoption.loc[data.feature_adoption["adopted"].fillna(False).astype(bool)]
+    if has_groups(data.seats):
+        per_group = seat_groups(members)[["user_uri", "group"]]
+        size = per_group.groupby("group")["user_uri"].nunique()
+        hits = adopted.merge(per_group, on="user_uri").groupby(["feature", "group"])["user_uri"]
+        share = (hits.nunique().unstack(fill_value=0).div(size, axis=1) * 100).round(0)
+        share = share.reindex(index=labels["feature"], columns=size.index, fill_value=0)
+        share.index = labels["feature_label"]
+        return Matrix(share.fillna(0), "group")
+    chosen = members.assign(
+        n=members["user_uri"].map(adopted.groupby("user_uri").size()).fillna(0)
+    ).sort_values(["n", "name"], ascending=[False, True])
+    note = ""
+    if len(chosen) > MAX_HEATMAP_MEMBERS:
+        note = f"the {MAX_HEATMAP_MEMBERS} members with the most adopted features of {len(chosen)}"
+        chosen = chosen.head(MAX_HEATMAP_MEMBERS)
+    grid = (
+        adopted.loc[adopted["user_uri"].isin(chosen["user_uri"])]
+        .assign(v=100.0)
+        .pivot_table(index="feature", columns="user_uri", values="v", aggfunc="max")
+        .reindex(index=labels["feature"], columns=chosen["user_uri"])
+        .fillna(0)
+    )
+    grid.index = labels["feature_label"]
+    grid.columns = chosen["name"].fillna(chosen["email"]).tolist()
+    return Matrix(grid, "member", note)
+
+
+def adoption_trend(data: DashboardData) -> Matrix | None:
+    """Adoption share (% of active seats) per feature and month."""
+    ofa = data.org_feature_adoption
+    if ofa.empty:
+        return None
+    labels = feature_labels(data)
+    grid = ofa.pivot_table(
+        index="feature", columns="month", values="adoption_share", aggfunc="max"
+    ).reindex(index=labels["feature"])
+    grid = (grid.fillna(0) * 100).round(0)
+    grid.index = labels["feature_label"]
+    grid.columns = [pd.Timestamp(m).strftime("%b %Y") for m in grid.columns]
+    return Matrix(grid, "month")
+
+
+def paid_unused(data: DashboardData) -> pd.DataFrame:
+    """Features in the plan above the free tier that nobody used in the latest month."""
+    ofa = data.org_feature_adoption
+    if ofa.empty:
+        return ofa[["feature_label", "tier"]]
+    latest = ofa.loc[ofa["month"] == ofa["month"].max()]
+    return (
+        latest.loc[latest["paid_unused"].fillna(False).astype(bool), ["feature_label", "tier"]]
+        .sort_values("feature_label")
+        .reset_index(drop=True)
+    )
+
+
+OUTCOMES = {
+    "completed": ("completed",),
+    "canceled": ("canceled_by_host", "canceled_by_invitee"),
+    "no-show": ("no_show",),
+    "rescheduled": ("rescheduled",),
+}
+
+
+def weekly_outcomes(data: DashboardData) -> pd.DataFrame:
+    """Meetings per week (Monday start) by outcome, up to the sync date, last WEEKS_SHOWN weeks."""
+    daily = data.daily_activity
+    as_of = data.as_of
+    if daily.empty:
+        return pd.DataFrame(columns=["week", *OUTCOMES])
+    day = pd.to_datetime(daily["activity_date"])
+    if as_of is not None:
+        daily, day = (
+            daily.loc[day <= pd.Timestamp(as_of.date())],
+            day[day <= pd.Timestamp(as_of.date())],
+        )
+    week = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    frame = pd.DataFrame(
+        {name: daily[list(cols)].fillna(0).sum(axis=1) for name, cols in OUTCOMES.items()}
+    ).assign(week=week.dt.normalize())
+    weekly = frame.groupby("week", as_index=False).sum().sort_values("week").tail(WEEKS_SHOWN)
+    return weekly.astype({name: int for name in OUTCOMES}).reset_index(drop=True)
+
+
+def top_event_types(data: DashboardData, n: int = 10) -> pd.DataFrame:
+    usage = data.event_type_usage
+    return (
+        usage.loc[usage["bookings"].fillna(0) > 0]
+        .sort_values(["bookings", "name"], ascending=[False, True])
+        .head(n)
+        .reset_index(drop=True)
+    )

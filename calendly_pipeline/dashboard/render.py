@@ -1,0 +1,250 @@
+"""Render `data/dashboard.html`: one self-contained file that opens offline from a mail or a share.
+
+plotly.js is embedded once in the page head, the reclaim list travels as JSON inside the page for
+the CSV download, and nothing is fetched at view time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.io as pio
+import plotly.offline
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from calendly_pipeline.dashboard import figures, metrics
+from calendly_pipeline.dashboard.data import DashboardData, load
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+RECLAIM_COLUMNS = {
+    "name": ("Name", "text"),
+    "email": ("Email", "text"),
+    "status": ("Status", "text"),
+    "group": ("Group", "text"),
+    "last_active": ("Last activity", "text"),
+    "activity_source": ("Activity source", "text"),
+    "days_idle": ("Days idle", "number"),
+    "monthly_cost": ("Cost / month", "number"),
+    "recommendation": ("Recommendation", "text"),
+}
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    """The headline figures and where the page went, for asset metadata and the CLI."""
+
+    path: Path
+    size_bytes: int
+    org_name: str
+    synced_at: datetime | None
+    is_synthetic: bool
+    currency: str
+    seats_paid: int
+    seats_assigned: int
+    seats_active: int
+    seats_idle: int
+    seats_pending: int
+    idle_cost_month: float
+    idle_cost_year: float
+    reclaim_count: int
+    charts: tuple[str, ...]
+
+    def markdown(self) -> str:
+        """A small table of the headline figures for the Dagster UI."""
+        money = _money_formatter(self.currency)
+        rows = [
+            ("Organization", self.org_name + (" (synthetic data)" if self.is_synthetic else "")),
+            ("Seats paid", f"{self.seats_paid:,}"),
+            ("Seats assigned", f"{self.seats_assigned:,}"),
+            ("Active", f"{self.seats_active:,}"),
+            ("Idle", f"{self.seats_idle:,}"),
+            ("Pending invitations", f"{self.seats_pending:,}"),
+            ("Idle cost / month", money(self.idle_cost_month)),
+            ("Idle cost / year", money(self.idle_cost_year)),
+            ("Seats to review", f"{self.reclaim_count:,}"),
+        ]
+        return "| figure | value |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def _money_formatter(currency: str) -> Callable[..., str]:
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+
+    def money(value: float, signed: bool = False) -> str:
+        sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
+        text = f"{abs(value) if signed else value:,.0f}"
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+    return money
+
+
+def _chart(name: str, title: str, fig: Any) -> dict[str, str]:
+    html = pio.to_html(
+        fig, full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id=f"chart-{name}"
+    )
+    return {"name": name, "title": title, "html": html}
+
+
+def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, Any]]:
+    """Each section's titled chart, or the sentence shown instead when there is no data."""
+    sections: dict[str, dict[str, Any]] = {}
+    matrix = metrics.adoption_heatmap(data)
+    if matrix is None:
+        sections["adoption"] = {"empty": "No feature use recorded for any member yet."}
+    else:
+        title = (
+            "Feature adoption by group (% of the group's members who adopted the feature)"
+            if matrix.column_kind == "group"
+            else "Feature adoption by member (100% = adopted; the organization has no groups)"
+        )
+        title += f", {matrix.note}" if matrix.note else ""
+        sections["adoption"] = _chart("adoption", title, figures.heatmap(matrix, "adopted"))
+    trend = metrics.adoption_trend(data)
+    sections["trend"] = (
+        {"empty": "No monthly adoption figures yet."}
+        if trend is None
+        else _chart(
+            "trend",
+            "Adoption per feature per month (% of active seats who used the feature)",
+            figures.heatmap(trend, "of active seats"),
+        )
+    )
+    weekly = metrics.weekly_outcomes(data)
+    sections["meetings"] = (
+        {"empty": "No meetings in the synced window."}
+        if weekly.empty
+        else _chart(
+            "meetings",
+            f"Meetings per week by outcome, last {len(weekly)} weeks (meetings per host)",
+            figures.weekly_outcomes(weekly),
+        )
+    )
+    top = metrics.top_event_types(data)
+    sections["event_types"] = (
+        {"empty": "No event type has been booked yet."}
+        if top.empty
+        else _chart(
+            "event_types",
+            f"Top {len(top)} event types (bookings, with cancellation and no-show rates)",
+            figures.top_event_types(top),
+        )
+    )
+    sections["groups"] = (
+        {"empty": "The organization has no groups, so there is nothing to compare."}
+        if not metrics.has_groups(data.seats)
+        else _chart(
+            "groups",
+            "Seats per group by status (seats; idle cost per month)",
+            figures.group_comparison(metrics.group_comparison(data), currency_symbol),
+        )
+    )
+    history = data.seat_history.sort_values("month")
+    sections["history"] = (
+        {"empty": "No seat history yet."}
+        if history.empty
+        else _chart(
+            "history", "Seats at each month end by status (seats)", figures.seat_history(history)
+        )
+    )
+    return sections
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_dashboard(database: str, output: Path) -> DashboardSummary:
+    """Read `database` read-only and write the self-contained dashboard page to `output`."""
+    data = load(database)
+    info = data.sync_info
+    currency = str(info.get("currency") or "USD")
+    money = _money_formatter(currency)
+    head = metrics.headline(data)
+    reclaim = metrics.reclaim_rows(data.seats)
+    sections = _charts(data, CURRENCY_SYMBOLS.get(currency.upper(), currency + " "))
+
+    cards = [
+        ("seats_paid", "Seats paid", f"{head.seats_paid:,}", "members + pending invitations"),
+        ("seats_assigned", "Seats assigned", f"{head.seats_assigned:,}", "members"),
+        ("seats_active", "Active", f"{head.seats_active:,}", "used in the idle window"),
+        ("seats_idle", "Idle", f"{head.seats_idle:,}", "no activity in the idle window"),
+        ("seats_pending", "Pending", f"{head.seats_pending:,}", "invitations not accepted"),
+        ("idle_cost_month", "Idle cost / month", money(head.idle_cost_month), "idle + pending"),
+        ("idle_cost_year", "Idle cost / year", money(head.idle_cost_year), "idle + pending"),
+    ]
+    values = asdict(head)
+    changes = [
+        (key, label, values[key], fmt(values[key]))
+        for key, label, fmt in (
+            ("change_seats_assigned", "assigned", lambda v: f"{v:+,}"),
+            ("change_seats_active", "active", lambda v: f"{v:+,}"),
+            ("change_seats_idle", "idle", lambda v: f"{v:+,}"),
+            ("change_seats_pending", "pending", lambda v: f"{v:+,}"),
+            ("change_idle_cost_month", "idle cost / month", lambda v: money(v, signed=True)),
+        )
+        if values[key] is not None
+    ]
+    env = Environment(
+        loader=PackageLoader("calendly_pipeline.dashboard", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = env.get_template("dashboard.html.j2").render(
+        org_name=info.get("org_name") or "(unnamed organization)",
+        plan=info.get("plan") or "unknown",
+        api_host=info.get("api_host") or "unknown",
+        is_synthetic=bool(info.get("is_synthetic")),
+        synced_at=_when(info.get("synced_at")),
+        as_of=_when(data.as_of),
+        rendered_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        idle_days=info.get("idle_days"),
+        grace_days=info.get("grace_days"),
+        price_per_seat=(
+            None if info.get("price_per_seat") is None else money(float(info["price_per_seat"]))
+        ),
+        currency=currency,
+        cards=[
+            {"key": k, "label": lbl, "value": values[k], "display": d, "sub": s}
+            for k, lbl, d, s in cards
+        ],
+        changes=changes,
+        previous_month=head.previous_month.strftime("%d %b %Y") if head.previous_month else None,
+        reclaim_columns=RECLAIM_COLUMNS,
+        reclaim_rows=reclaim.astype(object).where(reclaim.notna(), None).to_dict("records"),
+        money=money,
+        paid_unused=metrics.paid_unused(data).to_dict("records"),
+        sections=sections,
+        plotly_js=plotly.offline.get_plotlyjs(),
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(output)  # readers of the shared file never see half a page
+    return DashboardSummary(
+        path=output,
+        size_bytes=output.stat().st_size,
+        org_name=info.get("org_name") or "",
+        synced_at=pd.Timestamp(info["synced_at"]).to_pydatetime()
+        if info.get("synced_at")
+        else None,
+        is_synthetic=bool(info.get("is_synthetic")),
+        currency=currency,
+        seats_paid=head.seats_paid,
+        seats_assigned=head.seats_assigned,
+        seats_active=head.seats_active,
+        seats_idle=head.seats_idle,
+        seats_pending=head.seats_pending,
+        idle_cost_month=head.idle_cost_month,
+        idle_cost_year=head.idle_cost_year,
+        reclaim_count=len(reclaim),
+        charts=tuple(s["name"] for s in sections.values() if "name" in s),
+    )
