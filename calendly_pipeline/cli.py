@@ -6,6 +6,8 @@ importing Dagster and `--help` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
@@ -43,6 +45,31 @@ def check() -> None:
     from calendly_pipeline.connection import run_check
 
     raise typer.Exit(run_check())
+
+
+@app.command()
+def dashboard(
+    database: str = typer.Option(
+        None, help="DuckDB file or md: URI; default $CALENDLY_DUCKDB_PATH or data/calendly.duckdb."
+    ),
+    output: Path = typer.Option(
+        None, help="HTML file to write; default $CALENDLY_DASHBOARD_PATH or data/dashboard.html."
+    ),
+) -> None:
+    """Render the offline dashboard page from the synced DuckDB file (opened read-only)."""
+    from calendly_pipeline.dashboard import DashboardError, render_dashboard
+    from calendly_pipeline.settings import dashboard_path, duckdb_database
+
+    try:
+        summary = render_dashboard(database or duckdb_database(), output or dashboard_path())
+    except DashboardError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"wrote {summary.path} ({summary.size_bytes / 1e6:.1f} MB): {summary.seats_paid} seats"
+        f" paid, {summary.seats_idle} idle, {summary.seats_pending} pending,"
+        f" {summary.reclaim_count} to review"
+    )
 
 
 if __name__ == "__main__":
