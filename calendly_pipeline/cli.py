@@ -6,6 +6,7 @@ importing Dagster and `--help` stays fast.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -70,6 +71,76 @@ def dashboard(
         f" paid, {summary.seats_idle} idle, {summary.seats_pending} pending,"
         f" {summary.reclaim_count} to review"
     )
+
+
+@app.command()
+def sync(
+    start: datetime = typer.Option(
+        None,
+        formats=["%Y-%m-%d"],
+        help="First day (UTC) of events to sync; default: the first partition.",
+    ),
+    end: datetime = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Last day (UTC) to sync; default: today + forward window."
+    ),
+) -> None:
+    """Sync everything in one Dagster run: extract, load DuckDB, utilization, dashboard.
+
+    With no credentials in the environment it syncs the embedded sandbox (synthetic data). The run
+    is recorded in DAGSTER_HOME (default data/dagster_home) and shows in `calendly-pipeline ui`.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from calendly_pipeline.defs.sync_runner import SyncRangeError, run_sync
+    from calendly_pipeline.settings import dashboard_path, duckdb_database
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_progress(message: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=message[:60])
+
+        try:
+            outcome = run_sync(
+                start.date() if start else None, end.date() if end else None, on_progress
+            )
+        except SyncRangeError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        progress.update(task, description="done" if outcome.success else "failed")
+    if not outcome.success:
+        console.print(f"[red]sync failed:[/red] {outcome.error}")
+        console.print(f"run {outcome.run_id} is in the Dagster UI (calendly-pipeline ui)")
+        raise typer.Exit(1)
+    console.print(
+        f"synced partitions {outcome.first_partition} .. {outcome.last_partition} "
+        f"into {duckdb_database()} (run {outcome.run_id})"
+    )
+    for table, rows in sorted(outcome.row_counts.items()):
+        console.print(f"  {table:<40} {rows:>9,} rows")
+    console.print(f"dashboard: {dashboard_path()}")
+
+
+@app.command()
+def ui(port: int = typer.Option(3000, help="Port of the Dagster web UI.")) -> None:
+    """Start the Dagster UI (`dagster dev`) with DAGSTER_HOME under data/."""
+    import os
+    import subprocess
+
+    from calendly_pipeline.dagster_home import ensure_dagster_home
+    from calendly_pipeline.settings import PROJECT_ROOT
+
+    ensure_dagster_home()
+    command = ["dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)]
+    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,30 @@
+"""The one `Definitions` object: `dagster dev`, `dg`, the CLI and the tests all load this."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.defs.analytics_assets import utilization_tables
+from calendly_pipeline.defs.checks import asset_checks
+from calendly_pipeline.defs.dashboard_asset import dashboard
+from calendly_pipeline.defs.event_assets import invitees, scheduled_events
+from calendly_pipeline.defs.jobs import daily_sync, daily_sync_schedule
+from calendly_pipeline.defs.org_assets import org_assets
+from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.settings import duckdb_database
+
+defs = dg.Definitions(
+    assets=[*org_assets, scheduled_events, invitees, utilization_tables, dashboard],
+    asset_checks=asset_checks,
+    jobs=[daily_sync],
+    schedules=[daily_sync_schedule],
+    resources={
+        "calendly": CalendlyResource.from_env(),
+        "duckdb": DuckDBResource(database=duckdb_database()),
+        "sync_settings": SyncSettings(),
+    },
+    # One process per run: one HTTP session, one shared rate budget, one embedded sandbox.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,91 @@
+"""Utilization tables: pure pandas over the raw tables, written to schema `analytics`.
+
+One multi-asset reads the raw tables once and writes every analytics table in one transaction,
+so the dashboard never sees seat counts from one sync next to adoption from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.dagster_home import DUCKDB_POOL
+from calendly_pipeline.defs.metadata import table_metadata
+from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.storage import reads, writes
+from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
+from calendly_pipeline.storage.raw_tables import RAW_TABLES
+from calendly_pipeline.transforms import activity, adoption, utilization
+from calendly_pipeline.transforms._frames import Frames
+from calendly_pipeline.transforms.config import UtilizationConfig
+
+ANALYTICS_GROUP = "utilization"
+
+Build = Callable[[Frames, UtilizationConfig, pd.Timestamp], pd.DataFrame]
+
+BUILDERS: dict[str, Build] = {
+    "seat_utilization": utilization.seat_utilization,
+    "seat_history": utilization.seat_history,
+    "feature_adoption": adoption.feature_adoption,
+    "org_feature_adoption": adoption.org_feature_adoption,
+    "daily_activity": lambda frames, _config, as_of: activity.daily_activity(frames, as_of),
+    "event_type_usage": lambda frames, _config, as_of: activity.event_type_usage(frames, as_of),
+}
+SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
+RAW_DEPS = [dg.AssetKey(["raw", spec.name]) for spec in RAW_TABLES]
+
+
+@dg.multi_asset(
+    name="utilization",
+    specs=[
+        dg.AssetSpec(
+            key=dg.AssetKey(["analytics", name]),
+            description=SPECS[name].description,
+            group_name=ANALYTICS_GROUP,
+            kinds={"pandas", "duckdb"},
+            owners=OWNERS,
+            deps=RAW_DEPS,
+            metadata={"dagster/table_name": SPECS[name].qualified_name},
+        )
+        for name in BUILDERS
+    ],
+    pool=DUCKDB_POOL,
+    description="Seat utilization, feature adoption and activity, computed as of the last sync's "
+    "API clock with the thresholds and prices in the `sync_settings` resource.",
+)
+def utilization_tables(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, sync_settings: SyncSettings
+) -> Iterator[dg.MaterializeResult]:
+    config = sync_settings.utilization()
+    with duckdb.get_connection() as conn:
+        frames = reads.raw_frames(conn)
+        info = reads.read_sync_info(conn)
+    if info is None:
+        raise dg.Failure("no sync has run yet: materialize raw/organization first")
+    as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
+    plan = str(info["plan"])
+    tables = {name: build(frames, config, as_of) for name, build in BUILDERS.items()}
+    with duckdb.get_connection() as conn, writes.transaction(conn):
+        for name, frame in tables.items():
+            writes.replace_all(conn, SPECS[name], frame)
+        writes.write_sync_info(
+            conn,
+            **{**info, **config.as_metadata(), "price_per_seat": config.price(plan)},
+        )
+    context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
+    settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}
+    for name, frame in tables.items():
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["analytics", name]),
+            metadata=table_metadata(
+                SPECS[name],
+                len(frame),
+                frame,
+                synthetic=bool(info["is_synthetic"]),
+                extra={"as_of": as_of.isoformat(), **settings_meta},
+            ),
+        )

@@ -1,0 +1,51 @@
+"""The dashboard: one self-contained HTML file for IT and finance, rebuilt after each sync."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from calendly_pipeline.dagster_home import DUCKDB_POOL
+from calendly_pipeline.dashboard.render import render_dashboard
+from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP, BUILDERS
+from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.settings import dashboard_path, duckdb_database
+
+
+@dg.asset(
+    key="dashboard",
+    group_name=ANALYTICS_GROUP,
+    kinds={"plotly", "html"},
+    owners=OWNERS,
+    deps=[dg.AssetKey(["analytics", name]) for name in BUILDERS],
+    # It only reads, but while a writer holds DuckDB no other process may even read it.
+    pool=DUCKDB_POOL,
+    description="`data/dashboard.html`: headline seat figures, the reclaim list, feature "
+    "adoption, meetings per week and per-group comparison. Self-contained (plotly embedded), "
+    "so it opens offline from a shared drive or an e-mail.",
+)
+def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    summary = render_dashboard(duckdb_database(), dashboard_path())
+    money = f"{summary.currency} "
+    preview = "\n".join(
+        [
+            f"**{summary.org_name}**" + (" — SYNTHETIC DATA" if summary.is_synthetic else ""),
+            "",
+            "| seats paid | assigned | active | idle | pending | idle cost / month | / year |",
+            "|---|---|---|---|---|---|---|",
+            f"| {summary.seats_paid} | {summary.seats_assigned} | {summary.seats_active} "
+            f"| {summary.seats_idle} | {summary.seats_pending} "
+            f"| {money}{summary.idle_cost_month:,.0f} | {money}{summary.idle_cost_year:,.0f} |",
+        ]
+    )
+    context.log.info(f"dashboard written to {summary.path} ({summary.size_bytes:,} bytes)")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(summary.path)),
+            "url": dg.MetadataValue.url(summary.path.resolve().as_uri()),
+            "size_bytes": summary.size_bytes,
+            "headline": dg.MetadataValue.md(preview),
+            "seats_idle": summary.seats_idle,
+            "idle_cost_year": summary.idle_cost_year,
+            "synthetic_data": summary.is_synthetic,
+        }
+    )

@@ -1,0 +1,178 @@
+"""Scheduled events and invitees, partitioned by event start day (UTC).
+
+A run covers a range of partitions (one run per range, see `BackfillPolicy.single_run`). Events
+are read month by month and each month commits on its own, so memory stays flat however long
+the range, and a failure leaves every month either fully old or fully new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.dagster_home import DUCKDB_POOL
+from calendly_pipeline.defs.metadata import table_metadata
+from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.partitions import daily_partitions
+from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage import sync_state, writes
+from calendly_pipeline.transforms import flatten
+
+EVENTS_GROUP = "calendly_events"
+INVITEE_BATCH = 2_000  # events whose invitees are fetched and committed together
+
+
+def month_chunks(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Split [start, end) at calendar-month boundaries."""
+    cursor = start
+    while cursor < end:
+        nxt = (cursor.replace(day=1) + timedelta(days=32)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        yield cursor, min(nxt, end)
+        cursor = min(nxt, end)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _unique_by_uri(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Windows are half-open but the API does not promise it; the last copy of a URI wins."""
+    return list({item["uri"]: item for item in items}.values())
+
+
+@dg.asset(
+    key=["raw", "scheduled_events"],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=DUCKDB_POOL,
+    group_name=EVENTS_GROUP,
+    kinds={"calendly", "duckdb"},
+    owners=OWNERS,
+    deps=[dg.AssetKey(["raw", "organization"])],
+    description="Scheduled events by start day, with their hosts in `raw.event_hosts`. Each run "
+    "re-reads its whole window: events served again are upserted (so cancellations and edits "
+    "land), events no longer served are marked `deleted_at` and their invitees' personal data "
+    "is purged.",
+    metadata={"dagster/table_name": rt.SCHEDULED_EVENTS.qualified_name},
+)
+def scheduled_events(
+    context: dg.AssetExecutionContext, calendly: CalendlyResource, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    client = calendly.get_client()
+    organization = calendly.caller().organization_uri
+    before = client.request_count
+    served = deleted = 0
+    last_frame = None
+    for chunk_start, chunk_end in month_chunks(window.start, window.end):
+        items = _unique_by_uri(
+            client.paginate(
+                "/scheduled_events",
+                {
+                    "organization": organization,
+                    "min_start_time": _iso(chunk_start),
+                    "max_start_time": _iso(chunk_end),
+                    "sort": "start_time:asc",
+                },
+                count=100,
+            )
+        )
+        events = flatten.scheduled_events(items)
+        hosts = flatten.event_hosts(items)
+        now = client.server_now
+        with duckdb.get_connection() as conn, writes.transaction(conn):
+            writes.upsert(conn, rt.SCHEDULED_EVENTS, events)
+            writes.replace_children(conn, rt.EVENT_HOSTS, hosts, "event_uri", events["uri"])
+            vanished = writes.mark_deleted(
+                conn,
+                rt.SCHEDULED_EVENTS,
+                writes.TimeWindow(chunk_start, chunk_end),
+                events["uri"],
+                now,
+            )
+        served += len(events)
+        deleted += vanished
+        last_frame = events
+        context.log.info(f"events {chunk_start:%Y-%m}: {len(events)} served, {vanished} vanished")
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            rt.SCHEDULED_EVENTS,
+            served,
+            last_frame,
+            synthetic=calendly.is_synthetic,
+            requests=client.request_count - before,
+            extra={
+                "window": f"{window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (exclusive)",
+                "marked_deleted": deleted,
+            },
+        )
+    )
+
+
+@dg.asset(
+    key=["raw", "invitees"],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=DUCKDB_POOL,
+    group_name=EVENTS_GROUP,
+    kinds={"calendly", "duckdb"},
+    owners=OWNERS,
+    deps=[scheduled_events],
+    description="Invitees of the events in the window, with their answers in "
+    "`raw.invitee_questions_and_answers`. Invitees cost one request per event, so they are "
+    "re-read only for events that are new, whose `updated_at` moved, or that fall in the "
+    "trailing window (no-shows are marked after the meeting). Invitee emails are stored as "
+    "salted hashes and names dropped unless `invitee_pii` says otherwise.",
+    metadata={"dagster/table_name": rt.INVITEES.qualified_name},
+)
+def invitees(
+    context: dg.AssetExecutionContext,
+    calendly: CalendlyResource,
+    duckdb: DuckDBResource,
+    sync_settings: SyncSettings,
+) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    client = calendly.get_client()
+    calendly.caller()  # sets the API clock before we compute the trailing window
+    now = client.server_now
+    pii = sync_settings.validated_pii_mode()
+    salt = sync_settings.pii_salt()
+    before = client.request_count
+    with duckdb.get_connection() as conn:
+        todo = sync_state.events_needing_invitees(
+            conn, window.start, window.end, now - sync_settings.trailing(), now
+        )
+    context.log.info(f"invitees: {len(todo)} events need their invitees (re-)read")
+    written = 0
+    last_frame = None
+    for offset in range(0, len(todo), INVITEE_BATCH):
+        batch = todo[offset : offset + INVITEE_BATCH]
+
+        def read(event_uri: str) -> list[dict[str, Any]]:
+            return list(client.paginate(f"{event_uri}/invitees", {}, count=100))
+
+        items = [item for page in client.fetch_all(read, batch) for item in page]
+        people = flatten.invitees(items, pii=pii, salt=salt)
+        answers = flatten.invitee_questions_and_answers(items)
+        with duckdb.get_connection() as conn:
+            written += sync_state.replace_invitees(conn, batch, people, answers, client.server_now)
+        last_frame = people
+        context.log.info(f"invitees: {offset + len(batch)}/{len(todo)} events done")
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            rt.INVITEES,
+            written,
+            last_frame,
+            synthetic=calendly.is_synthetic,
+            requests=client.request_count - before,
+            extra={"events_refetched": len(todo), "invitee_pii": pii},
+        )
+    )

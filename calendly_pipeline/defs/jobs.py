@@ -1,0 +1,33 @@
+"""The daily sync job and its schedule."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from calendly_pipeline.defs.partitions import daily_partitions, daily_window, range_tags
+
+daily_sync = dg.define_asset_job(
+    name="daily_sync",
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Refresh the organization-level tables, re-read the scheduled events and "
+    "invitees of the trailing and forward window, then rebuild the utilization tables and the "
+    "dashboard. Launch it over a partition range for a backfill.",
+)
+
+
+@dg.schedule(
+    job=daily_sync,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day at 03:00 UTC: one run over the trailing window (default 7 days) and "
+    "the forward window of upcoming meetings (default 30 days).",
+)
+def daily_sync_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    today = context.scheduled_execution_time.date()
+    first, last = daily_window(today)
+    return dg.RunRequest(
+        run_key=f"daily-{today.isoformat()}",
+        tags={**range_tags(first, last), "calendly/trigger": "schedule"},
+    )

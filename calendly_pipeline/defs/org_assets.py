@@ -1,0 +1,312 @@
+"""Organization-level assets: small collections re-read in full on every run.
+
+Each is one table-spec, one fetch and one flatten; a factory builds them so that every asset
+gets the same metadata, pool, owners and plan-gate handling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.client import CalendlyClient, Caller
+from calendly_pipeline.client.errors import PlanFeatureUnavailable
+from calendly_pipeline.dagster_home import DUCKDB_POOL
+from calendly_pipeline.defs.metadata import table_metadata
+from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage import reads, sync_state, writes
+from calendly_pipeline.storage.spec import TableSpec
+from calendly_pipeline.transforms import flatten
+
+OWNERS = ["team:data-platform"]
+ORG_GROUP = "calendly_org"
+
+Fetch = Callable[[CalendlyClient, Caller, DuckDBResource], Iterable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One API collection and the raw tables it lands in."""
+
+    name: str
+    description: str
+    fetch: Fetch
+    # Flatten returns one frame per table spec, in the same order as `specs`.
+    flatten: Callable[[list[dict[str, Any]]], tuple[pd.DataFrame, ...]]
+    specs: tuple[TableSpec, ...]
+    plan_feature: str | None = None
+    deps: tuple[str, ...] = ()
+    # Extra bookkeeping in the same transaction (e.g. meta.sync_info for the organization).
+    after_write: Callable[[Any, CalendlyResource, tuple[pd.DataFrame, ...]], None] | None = None
+
+
+def _org_uuid(caller: Caller) -> str:
+    return caller.organization_uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _fan_out(
+    client: CalendlyClient, path: str, param: str, parents: Iterable[str]
+) -> Iterator[dict[str, Any]]:
+    """Children listed one parent at a time (hosts per event type, submissions per form)."""
+
+    def read(parent: str) -> list[dict[str, Any]]:
+        return list(client.paginate(path, {param: parent}, count=100))
+
+    for page in client.fetch_all(read, list(parents)):
+        yield from page
+
+
+def _event_types_with_hosts(
+    client: CalendlyClient, caller: Caller, _db: DuckDBResource
+) -> list[dict[str, Any]]:
+    """Event types, each with its host list from /event_type_memberships under `_hosts`."""
+    types = list(
+        client.paginate("/event_types", {"organization": caller.organization_uri}, count=100)
+    )
+    hosts: dict[str, list[dict[str, Any]]] = {}
+    for membership in _fan_out(
+        client, "/event_type_memberships", "event_type", [t["uri"] for t in types]
+    ):
+        hosts.setdefault(membership["event_type"]["uri"], []).append(membership)
+    return [{**t, "_hosts": hosts.get(t["uri"], [])} for t in types]
+
+
+def _forms_and_submissions(
+    client: CalendlyClient, caller: Caller, _db: DuckDBResource
+) -> list[dict[str, Any]]:
+    forms = list(
+        client.paginate("/routing_forms", {"organization": caller.organization_uri}, count=100)
+    )
+    submissions = list(
+        _fan_out(client, "/routing_form_submissions", "form", [f["uri"] for f in forms])
+    )
+    return [{"forms": forms, "submissions": submissions}]
+
+
+def _webhooks(
+    client: CalendlyClient, caller: Caller, db: DuckDBResource
+) -> Iterator[dict[str, Any]]:
+    """Org-scope hooks, then each member's user-scope hooks (the API lists them separately)."""
+    org = caller.organization_uri
+    yield from client.paginate(
+        "/webhook_subscriptions", {"organization": org, "scope": "organization"}, count=100
+    )
+    with db.get_connection() as conn:
+        users = reads.member_user_uris(conn)
+
+    def user_hooks(user: str) -> list[dict[str, Any]]:
+        params = {"organization": org, "scope": "user", "user": user}
+        return list(client.paginate("/webhook_subscriptions", params, count=100))
+
+    for hooks in client.fetch_all(user_hooks, users):
+        yield from hooks
+
+
+def _record_sync_info(
+    conn: Any, calendly: CalendlyResource, frames: tuple[pd.DataFrame, ...]
+) -> None:
+    """The sync's clock, organization and provenance, read by the analytics and the dashboard."""
+    org = frames[0].iloc[0]
+    client = calendly.get_client()
+    writes.write_sync_info(
+        conn,
+        org_uri=org["uri"],
+        org_name=org["name"],
+        plan=org["plan"],
+        synced_at=client.server_now,
+        is_synthetic=calendly.is_synthetic,
+        api_host=urlsplit(client.base_url).netloc,
+    )
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection(
+        name="organization",
+        description="The Calendly organization: name, plan (which gates features and prices seats) "
+        "and stage.",
+        fetch=lambda client, caller, _db: [client.get(caller.organization_uri)],
+        flatten=lambda items: (flatten.organizations(items),),
+        specs=(rt.ORGANIZATIONS,),
+        after_write=_record_sync_info,
+    ),
+    Collection(
+        name="organization_memberships",
+        description="The seat roster: one membership per member with role and embedded user. "
+        "Users are taken from the same payload, so no per-user request is needed.",
+        fetch=lambda client, caller, _db: client.paginate(
+            "/organization_memberships", {"organization": caller.organization_uri}, count=100
+        ),
+        flatten=lambda items: (
+            flatten.organization_memberships(items),
+            flatten.users_from_memberships(items),
+        ),
+        specs=(rt.ORGANIZATION_MEMBERSHIPS, rt.USERS),
+    ),
+    Collection(
+        name="organization_invitations",
+        description="Invitations to the organization; pending ones are seats offered, not taken.",
+        fetch=lambda client, caller, _db: client.paginate(
+            f"/organizations/{_org_uuid(caller)}/invitations", {}, count=100
+        ),
+        flatten=lambda items: (flatten.organization_invitations(items),),
+        specs=(rt.ORGANIZATION_INVITATIONS,),
+    ),
+    Collection(
+        name="groups",
+        description="Groups (departments, teams) inside the organization.",
+        fetch=lambda client, caller, _db: client.paginate(
+            "/groups", {"organization": caller.organization_uri}, count=100
+        ),
+        flatten=lambda items: (flatten.groups(items),),
+        specs=(rt.GROUPS,),
+    ),
+    Collection(
+        name="group_relationships",
+        description="Who belongs to (or administers) which group; owners are memberships or "
+        "pending invitations.",
+        fetch=lambda client, caller, _db: client.paginate(
+            "/group_relationships", {"organization": caller.organization_uri}, count=100
+        ),
+        flatten=lambda items: (flatten.group_relationships(items),),
+        specs=(rt.GROUP_RELATIONSHIPS,),
+    ),
+    Collection(
+        name="event_types",
+        description="Event types with their configuration (kind, pooling, locations, questions, "
+        "durations) and their hosts from /event_type_memberships.",
+        fetch=_event_types_with_hosts,
+        flatten=lambda items: (flatten.event_types(items), flatten.event_type_hosts(items)),
+        specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
+    ),
+    Collection(
+        name="routing_forms",
+        description="Routing forms and their submissions (one request per form).",
+        fetch=_forms_and_submissions,
+        flatten=lambda items: (
+            flatten.routing_forms(items[0]["forms"] if items else []),
+            flatten.routing_form_submissions(items[0]["submissions"] if items else []),
+        ),
+        specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
+        plan_feature="routing forms",
+    ),
+    Collection(
+        name="webhook_subscriptions",
+        description="Webhook subscriptions at organization and user scope (Standard plan and up).",
+        fetch=_webhooks,
+        flatten=lambda items: (flatten.webhook_subscriptions(items),),
+        specs=(rt.WEBHOOK_SUBSCRIPTIONS,),
+        plan_feature="webhooks",
+        deps=("organization_memberships",),
+    ),
+    Collection(
+        name="activity_log_entries",
+        description="The organization's audit log (Enterprise plan only).",
+        fetch=lambda client, caller, _db: client.paginate(
+            "/activity_log_entries", {"organization": caller.organization_uri}, count=1000
+        ),
+        flatten=lambda items: (flatten.activity_log_entries(items),),
+        specs=(rt.ACTIVITY_LOG_ENTRIES,),
+        plan_feature="activity log",
+    ),
+)
+
+
+def _specs_out(collection: Collection) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            key=dg.AssetKey(["raw", spec.name]),
+            description=f"{collection.description}\n\nTable `{spec.qualified_name}`: "
+            f"{spec.description}",
+            group_name=ORG_GROUP,
+            kinds={"calendly", "duckdb"},
+            owners=OWNERS,
+            deps=[dg.AssetKey(["raw", d]) for d in collection.deps],
+            metadata={"dagster/table_name": spec.qualified_name},
+        )
+        for spec in collection.specs
+    ]
+
+
+def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name=collection.name,
+        specs=_specs_out(collection),
+        pool=DUCKDB_POOL,
+        description=collection.description,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, calendly: CalendlyResource, duckdb: DuckDBResource
+    ) -> Iterator[dg.MaterializeResult]:
+        client = calendly.get_client()
+        before = client.request_count
+        try:
+            items = list(collection.fetch(client, calendly.caller(), duckdb))
+        except PlanFeatureUnavailable as exc:
+            # A plan without the feature is a fact about the account, not a failure.
+            context.log.warning(str(exc))
+            for spec in collection.specs:
+                yield dg.MaterializeResult(
+                    asset_key=dg.AssetKey(["raw", spec.name]),
+                    metadata={
+                        "availability": f"not available on this plan: {exc}",
+                        "dagster/row_count": 0,
+                        "synthetic_data": calendly.is_synthetic,
+                    },
+                )
+            return
+        frames = collection.flatten(items)
+        requests = client.request_count - before
+        with duckdb.get_connection() as conn, writes.transaction(conn):
+            for spec, frame in zip(collection.specs, frames, strict=True):
+                writes.replace_all(conn, spec, frame)
+            if collection.after_write is not None:
+                collection.after_write(conn, calendly, frames)
+        for spec, frame in zip(collection.specs, frames, strict=True):
+            yield dg.MaterializeResult(
+                asset_key=dg.AssetKey(["raw", spec.name]),
+                metadata=table_metadata(
+                    spec, len(frame), frame, synthetic=calendly.is_synthetic, requests=requests
+                ),
+            )
+
+    return _asset
+
+
+@dg.asset(
+    key=["raw", "membership_snapshots"],
+    deps=[dg.AssetKey(["raw", "organization_memberships"])],
+    pool=DUCKDB_POOL,
+    group_name=ORG_GROUP,
+    kinds={"duckdb"},
+    owners=OWNERS,
+    description="The roster as seen each day (one snapshot per UTC day of the API clock). The "
+    "API forgets removed members; the snapshots do not, so a member who disappears becomes an "
+    "offboarding (status `removed`) instead of a lost row.",
+    metadata={"dagster/table_name": rt.MEMBERSHIP_SNAPSHOTS.qualified_name},
+)
+def membership_snapshots(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        info = reads.read_sync_info(conn)
+        if info is None:
+            raise dg.Failure("no sync has run yet: materialize raw/organization first")
+        day = info["synced_at"].date()
+        roster = reads.read_table(conn, rt.ORGANIZATION_MEMBERSHIPS)
+        writes.snapshot_memberships(conn, day, roster)
+        removed = sync_state.offboarded_since_previous_snapshot(conn, day)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(roster),
+            "snapshot_date": day.isoformat(),
+            "offboarded_since_previous_snapshot": dg.MetadataValue.json(removed),
+        }
+    )
+
+
+org_assets = [build_org_asset(c) for c in COLLECTIONS] + [membership_snapshots]

@@ -1,0 +1,73 @@
+"""Run-level settings shown (and editable) in the Dagster UI; defaults come from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from calendly_pipeline.defs.partitions import WINDOW
+from calendly_pipeline.settings import DATA_DIR
+from calendly_pipeline.transforms.utilization import UtilizationConfig
+
+PII_MODES = ("hash", "keep", "drop")
+
+
+def _salt_file_value() -> str:
+    """A per-installation salt kept under data/ (mode 0600) so hashes stay stable across runs."""
+    path = DATA_DIR / ".pii_salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(16))
+    return path.read_text().strip()
+
+
+class SyncSettings(dg.ConfigurableResource):
+    """How far each daily run re-reads, how invitee personal data is stored, seat thresholds."""
+
+    trailing_days: int = Field(
+        default=WINDOW.trailing_days,
+        description="Days before today that every daily run re-reads to catch cancellations, "
+        "no-shows and reschedules (env CALENDLY_TRAILING_DAYS).",
+    )
+    invitee_pii: str = Field(
+        default=os.environ.get("CALENDLY_INVITEE_PII", "hash"),
+        description="hash (default): invitee email stored as a salted SHA-256, name dropped; "
+        "keep: stored as served; drop: email and name dropped. The email domain is always kept.",
+    )
+    idle_days: int = Field(default=60, description="Days without activity before a seat is idle.")
+    grace_days: int = Field(default=30, description="New members are not idle for this many days.")
+    seat_price_month: float | None = Field(
+        default=None,
+        description="Price per seat per month; default: the list price of the organization's plan.",
+    )
+    excluded_emails: list[str] = Field(
+        default_factory=list,
+        description="Service accounts and other seats never recommended for reclaiming.",
+    )
+
+    def pii_salt(self) -> str:
+        return os.environ.get("CALENDLY_PII_SALT") or _salt_file_value()
+
+    def validated_pii_mode(self) -> str:
+        if self.invitee_pii not in PII_MODES:
+            raise ValueError(
+                f"invitee_pii={self.invitee_pii!r} is not one of {', '.join(PII_MODES)}"
+            )
+        return self.invitee_pii
+
+    def trailing(self) -> timedelta:
+        return timedelta(days=self.trailing_days)
+
+    def utilization(self) -> UtilizationConfig:
+        return UtilizationConfig(
+            idle_days=self.idle_days,
+            grace_days=self.grace_days,
+            excluded_emails=tuple(self.excluded_emails),
+            **({"seat_price_month": self.seat_price_month} if self.seat_price_month else {}),
+        )

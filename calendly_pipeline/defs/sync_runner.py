@@ -1,0 +1,124 @@
+"""Run the daily_sync job in this process, recorded in DAGSTER_HOME so the UI shows it later."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+from dagster._core.utils import make_new_run_id
+
+from calendly_pipeline.dagster_home import ensure_dagster_home
+from calendly_pipeline.defs.partitions import daily_partitions, range_tags
+
+
+class SyncRangeError(ValueError):
+    """The requested date range cannot be synced; the message says why and what is allowed."""
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    run_id: str
+    success: bool
+    first_partition: str
+    last_partition: str
+    error: str | None
+    row_counts: dict[str, int]
+
+
+def partition_range(start: date | None, end: date | None) -> tuple[str, str]:
+    """Validate a --start/--end pair against the partitions that exist."""
+    keys = daily_partitions.get_partition_keys()
+    if not keys:
+        raise SyncRangeError("no daily partitions exist yet (CALENDLY_START_DATE is in the future)")
+    first = start.isoformat() if start else keys[0]
+    last = end.isoformat() if end else keys[-1]
+    if first > last:
+        raise SyncRangeError(f"start date {first} is after end date {last}")
+    if first < keys[0]:
+        raise SyncRangeError(
+            f"start date {first} is before the first partition {keys[0]} "
+            "(set CALENDLY_START_DATE to reach further back)"
+        )
+    if last > keys[-1]:
+        raise SyncRangeError(
+            f"end date {last} is in the future beyond the last partition {keys[-1]} "
+            "(today plus CALENDLY_FORWARD_DAYS)"
+        )
+    return first, last
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            # The user-code error is the cause; Dagster's wrapper only says which step failed.
+            while (
+                error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError"
+            ):
+                error = error.cause
+            message = error.message.strip().splitlines()[0] if error.message else error.cls_name
+            return f"{event.step_key}: {message}"
+    return "the run failed (see the run's logs in the Dagster UI)"
+
+
+def run_sync(
+    start: date | None = None,
+    end: date | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> SyncOutcome:
+    """Materialize every asset over [start, end] in one run; report steps as they finish."""
+    first, last = partition_range(start, end)
+    ensure_dagster_home()
+    from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
+
+    job = defs.resolve_job_def("daily_sync")
+    instance = dg.DagsterInstance.get()
+    run_id = make_new_run_id()
+    total = len(job.graph.nodes)
+    stop = threading.Event()
+
+    def watch() -> None:
+        # Poll the run's event log: the in-process run records every step there.
+        seen = 0
+        done = 0
+        while not stop.wait(0.5):
+            records = instance.all_logs(run_id)
+            for record in records[seen:]:
+                event = record.dagster_event
+                if event is not None and event.is_step_success:
+                    done += 1
+                if on_progress is not None:
+                    message = record.user_message if event is None else event.event_type_value
+                    on_progress(message or "", done, total)
+            seen = len(records)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags={**range_tags(first, last), "calendly/trigger": "cli"},
+            raise_on_error=False,
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    counts = {
+        event.asset_key.to_user_string(): int(
+            event.materialization.metadata["dagster/row_count"].value
+        )
+        for event in result.get_asset_materialization_events()
+        if "dagster/row_count" in event.materialization.metadata
+    }
+    return SyncOutcome(
+        run_id=run_id,
+        success=result.success,
+        first_partition=first,
+        last_partition=last,
+        error=None if result.success else _first_failure(result),
+        row_counts=counts,
+    )

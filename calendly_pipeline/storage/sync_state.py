@@ -1,0 +1,129 @@
+"""Bookkeeping for incremental invitee sync: which event version its invitees were read at.
+
+The API cannot filter by `updated_at` and has no org-wide invitee list, so invitees cost one
+request per event. We re-read them only when the event is new, its `updated_at` moved, or it sits
+in the trailing window (no-shows are marked after the meeting without touching the event).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from calendly_pipeline.storage import writes
+from calendly_pipeline.storage.raw_tables import INVITEE_QUESTIONS_AND_ANSWERS, INVITEES
+from calendly_pipeline.storage.spec import Column, TableSpec
+
+INVITEE_SYNC = TableSpec(
+    schema="meta",
+    name="invitee_sync",
+    description="For each scheduled event, the event version (`updated_at`) its invitees were "
+    "last read at. Drives incremental invitee sync.",
+    columns=(
+        Column("event_uri", "VARCHAR", "Scheduled event URI.", nullable=False),
+        Column("event_updated_at", "TIMESTAMPTZ", "Event `updated_at` when invitees were read."),
+        Column("fetched_at", "TIMESTAMPTZ", "When the invitees were read (API clock)."),
+    ),
+    primary_key=("event_uri",),
+)
+
+
+def events_needing_invitees(
+    conn: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    trailing_start: datetime,
+    trailing_end: datetime,
+) -> list[str]:
+    """Event URIs in [start, end) whose invitees are missing, stale, or in the trailing window."""
+    rows = conn.execute(
+        """
+        SELECT e.uri
+        FROM raw.scheduled_events AS e
+        LEFT JOIN meta.invitee_sync AS s ON s.event_uri = e.uri
+        WHERE e.start_time >= $start AND e.start_time < $end
+          AND e.deleted_at IS NULL
+          AND (s.event_uri IS NULL
+               OR s.event_updated_at IS DISTINCT FROM e.updated_at
+               OR (e.start_time >= $tstart AND e.start_time < $tend))
+        ORDER BY e.start_time, e.uri
+        """,
+        {"start": start, "end": end, "tstart": trailing_start, "tend": trailing_end},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def record_invitee_sync(
+    conn: duckdb.DuckDBPyConnection, event_uris: list[str], fetched_at: datetime
+) -> None:
+    """Remember the event versions whose invitees were just written (inside the caller's txn)."""
+    if not event_uris:
+        return
+    frame = pd.DataFrame({"event_uri": pd.Series(event_uris, dtype="str")})
+    conn.register("_invitee_sync_batch", frame)
+    try:
+        conn.execute(
+            """
+            INSERT OR REPLACE INTO meta.invitee_sync BY NAME
+            SELECT b.event_uri, e.updated_at AS event_updated_at, $at AS fetched_at
+            FROM _invitee_sync_batch AS b JOIN raw.scheduled_events AS e ON e.uri = b.event_uri
+            """,
+            {"at": fetched_at},
+        )
+    finally:
+        conn.unregister("_invitee_sync_batch")
+
+
+def replace_invitees(
+    conn: duckdb.DuckDBPyConnection,
+    event_uris: list[str],
+    invitees: pd.DataFrame,
+    answers: pd.DataFrame,
+    fetched_at: datetime,
+) -> int:
+    """Swap in the invitees (and their answers) just read for `event_uris`, in one transaction.
+
+    Answers of invitees that are no longer served go too, so no orphan answer survives.
+    """
+    with writes.transaction(conn):
+        conn.register("_replace_invitees_events", pd.DataFrame({"uri": event_uris}, dtype="str"))
+        try:
+            old = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT uri FROM raw.invitees "
+                    "WHERE event_uri IN (SELECT uri FROM _replace_invitees_events)"
+                ).fetchall()
+            ]
+        finally:
+            conn.unregister("_replace_invitees_events")
+        invitee_uris = set(old) | set(invitees["uri"])
+        writes.replace_children(
+            conn, INVITEE_QUESTIONS_AND_ANSWERS, answers, "invitee_uri", invitee_uris
+        )
+        written = writes.replace_children(conn, INVITEES, invitees, "event_uri", event_uris)
+        record_invitee_sync(conn, event_uris, fetched_at)
+    return written
+
+
+def offboarded_since_previous_snapshot(
+    conn: duckdb.DuckDBPyConnection, day: date
+) -> list[dict[str, str]]:
+    """Members in the latest snapshot before `day` who are missing from `day`'s snapshot."""
+    rows = conn.execute(
+        """
+        WITH previous AS (
+            SELECT max(snapshot_date) AS d FROM raw.membership_snapshots WHERE snapshot_date < $day
+        )
+        SELECT p.user_uri, p.user_email, p.user_name
+        FROM raw.membership_snapshots AS p, previous
+        WHERE p.snapshot_date = previous.d
+          AND p.membership_uri NOT IN (
+              SELECT membership_uri FROM raw.membership_snapshots WHERE snapshot_date = $day)
+        ORDER BY p.user_email
+        """,
+        {"day": day},
+    ).fetchall()
+    return [{"user_uri": u, "email": e, "name": n} for u, e, n in rows]
