@@ -1,0 +1,293 @@
+"""The analytics layer (schema `analytics`): the utilization model's outputs, column by column.
+
+The frames built in `calendly_pipeline.transforms` have exactly these columns in this order (a test
+enforces it); migrations create the tables and `docs/tables.md` is rendered from these specs.
+"""
+
+from __future__ import annotations
+
+from calendly_pipeline.storage.spec import Column, TableSpec
+
+_MONTH = Column(
+    "month",
+    "DATE",
+    "Calendar month end the figures stand for; the current month is computed at `as_of`.",
+    False,
+)
+
+
+def _count(name: str, description: str) -> Column:
+    return Column(name, "BIGINT", description, False)
+
+
+def _feature_columns() -> tuple[Column, ...]:
+    return (
+        Column(
+            "feature",
+            "VARCHAR",
+            "Feature key from the catalogue (`transforms/features.py`).",
+            False,
+        ),
+        Column("feature_label", "VARCHAR", "Human-readable feature name."),
+        Column(
+            "tier",
+            "VARCHAR",
+            "Lowest Calendly plan that includes the feature (basic = the free plan).",
+        ),
+    )
+
+
+SEAT_UTILIZATION = TableSpec(
+    "analytics",
+    "seat_utilization",
+    "One row per seat at `as_of`: current members, pending invitations and removed members "
+    "(seen in an earlier roster snapshot). Activity is derived from what members do, since "
+    "Calendly has no last-login field (rules: docs/architecture.md §4).",
+    (
+        Column(
+            "seat_id", "VARCHAR", "Membership URI (members) or invitation URI (invitations).", False
+        ),
+        Column("seat_type", "VARCHAR", "`member` or `invitation`.", False),
+        Column("user_uri", "VARCHAR", "Calendly user URI; NULL for an invitation."),
+        Column("name", "VARCHAR", "Member's name (last known for removed members)."),
+        Column("email", "VARCHAR", "Member's or invitee's e-mail address."),
+        Column("role", "VARCHAR", "`owner`, `admin` or `user`; NULL for an invitation."),
+        Column("group_names", "VARCHAR[]", "Names of the groups the seat belongs to, sorted."),
+        Column(
+            "joined_at",
+            "TIMESTAMPTZ",
+            "When the membership was created; for an invitation, when it was sent.",
+        ),
+        Column(
+            "last_active_at",
+            "TIMESTAMPTZ",
+            "Latest activity signal: hosted meeting booked or held, activity-log entry, or "
+            "edit of an own event type. NULL when there is none.",
+        ),
+        Column(
+            "activity_source",
+            "VARCHAR",
+            "Signal behind `last_active_at`: `meeting`, `activity_log`, `event_type_edit` (ties in "
+            "that order) or `none`.",
+            False,
+        ),
+        Column(
+            "days_since_active",
+            "INTEGER",
+            "Whole days from `last_active_at` to `as_of` (floored); NULL without activity.",
+        ),
+        Column(
+            "meetings_hosted_30d",
+            "BIGINT",
+            "Non-canceled events the member hosted that started in the 30 days up to `as_of`.",
+            False,
+        ),
+        Column(
+            "meetings_hosted_90d",
+            "BIGINT",
+            "Non-canceled events the member hosted that started in the 90 days up to `as_of`.",
+            False,
+        ),
+        Column(
+            "status",
+            "VARCHAR",
+            "`removed`; `pending` (invitation); `active` (days_since_active <= idle_days); `new` "
+            "(joined within grace_days); else `idle`.",
+            False,
+        ),
+        Column(
+            "excluded",
+            "BOOLEAN",
+            "E-mail is on the configured exclusion list (service accounts); such seats are "
+            "reviewed by hand and left out of idle cost.",
+            False,
+        ),
+        Column(
+            "features_used",
+            "VARCHAR[]",
+            "Member-level feature keys used at least once up to `as_of`, in catalogue order.",
+        ),
+        Column(
+            "paid_features_used",
+            "VARCHAR[]",
+            "The part of `features_used` whose tier is above the free plan.",
+        ),
+        Column(
+            "monthly_cost",
+            "DOUBLE",
+            "Price per seat per month of the organization's plan (configured currency); 0 for "
+            "removed seats.",
+            False,
+        ),
+        Column(
+            "recommendation",
+            "VARCHAR",
+            "`review` if excluded; `reclaim` if idle or an invitation pending longer than "
+            "grace_days; `downgrade` if active on a paid plan but using no paid feature; `review` "
+            "if new, recently invited, or active but borderline (within review_margin_days of the "
+            "idle threshold, or active only through edits/activity log); else `keep`. NULL for "
+            "removed seats.",
+        ),
+        Column(
+            "as_of", "TIMESTAMPTZ", "The API clock at sync time the rules were applied at.", False
+        ),
+    ),
+    primary_key=("seat_id",),
+)
+
+FEATURE_ADOPTION = TableSpec(
+    "analytics",
+    "feature_adoption",
+    "One row per member (current, removed, or anyone who used a feature) and member-level "
+    "feature. A use is a hosted event's booking that reveals the feature (credited to every "
+    "host) or a webhook subscription the member created.",
+    (
+        Column("user_uri", "VARCHAR", "Calendly user URI.", False),
+        *_feature_columns(),
+        Column("first_used_at", "TIMESTAMPTZ", "First use; NULL if never used."),
+        Column("last_used_at", "TIMESTAMPTZ", "Latest use up to `as_of`; NULL if never used."),
+        _count("uses_total", "Uses up to `as_of`."),
+        _count(
+            "uses_90d",
+            "Uses within the adoption window (adoption_days, 90 by default) before `as_of`.",
+        ),
+        Column(
+            "adopted",
+            "BOOLEAN",
+            "Last use is within adoption_days: floor((as_of - last_used_at) / 1 day) <= "
+            "adoption_days.",
+            False,
+        ),
+    ),
+    primary_key=("user_uri", "feature"),
+)
+
+ORG_FEATURE_ADOPTION = TableSpec(
+    "analytics",
+    "org_feature_adoption",
+    "One row per feature and month: how many active seats used it, and which features the plan "
+    "pays for that nobody used.",
+    (
+        *_feature_columns(),
+        _MONTH,
+        _count("adopters", "Seats active at the month end that used the feature during the month."),
+        _count("active_seats", "Seats with status `active` at the month end (see seat_history)."),
+        Column(
+            "adoption_share",
+            "DOUBLE",
+            "adopters / active_seats, in [0, 1]; NULL when there are no active seats.",
+        ),
+        _count(
+            "uses",
+            "Uses during the month by anyone (organization-level features: activity-log entries).",
+        ),
+        Column("in_plan", "BOOLEAN", "The organization's plan includes the feature's tier.", False),
+        Column(
+            "paid_unused",
+            "BOOLEAN",
+            "A paid-tier feature included in the plan that nobody used during the month.",
+            False,
+        ),
+    ),
+    primary_key=("feature", "month"),
+)
+
+DAILY_ACTIVITY = TableSpec(
+    "analytics",
+    "daily_activity",
+    "Meetings per host and UTC day of the start time, one outcome per event. An event with "
+    "several hosts (collective, round robin pools) counts once for each host. A host "
+    "cancellation after the start time is a host cancellation, never a no-show.",
+    (
+        Column("activity_date", "DATE", "UTC date of the event's start time.", False),
+        Column("user_uri", "VARCHAR", "The host.", False),
+        _count("scheduled", "All events of the day, whatever their outcome (including upcoming)."),
+        _count(
+            "completed",
+            "Not canceled, started by `as_of`, and not every active invitee a no-show.",
+        ),
+        _count(
+            "canceled_by_host",
+            "Canceled with `canceler_type = host` (not part of a reschedule).",
+        ),
+        _count(
+            "canceled_by_invitee",
+            "Canceled with `canceler_type = invitee` (not part of a reschedule).",
+        ),
+        _count(
+            "no_show",
+            "Not canceled, started, and every active invitee marked as a no-show.",
+        ),
+        _count(
+            "rescheduled",
+            "Canceled because an invitee rescheduled (superseded by a new event).",
+        ),
+        _count(
+            "invitee_bookings",
+            "Active invitees of the day's events: a group event with 12 attendees adds 1 to "
+            "`scheduled` and 12 here.",
+        ),
+    ),
+    primary_key=("activity_date", "user_uri"),
+)
+
+EVENT_TYPE_USAGE = TableSpec(
+    "analytics",
+    "event_type_usage",
+    "One row per event type, booked or not.",
+    (
+        Column("event_type_uri", "VARCHAR", "Event type URI.", False),
+        Column(
+            "name", "VARCHAR", "Event type name; NULL if the type is unknown to raw.event_types."
+        ),
+        Column("kind", "VARCHAR", "`solo` or `group`."),
+        Column("pooling_type", "VARCHAR", "`round_robin`, `collective`, `multi_pool` or NULL."),
+        Column("owner_name", "VARCHAR", "Profile name of the owning user or team."),
+        _count(
+            "bookings",
+            "Events of this type, a reschedule chain A -> B -> C counting once.",
+        ),
+        _count("canceled", "Bookings canceled by the host or the invitee."),
+        _count("no_shows", "Bookings where every active invitee was a no-show."),
+        Column("cancellation_rate", "DOUBLE", "canceled / bookings; NULL without bookings."),
+        Column(
+            "no_show_rate",
+            "DOUBLE",
+            "no_shows / bookings that took place (completed or no-show); NULL when none did.",
+        ),
+    ),
+    primary_key=("event_type_uri",),
+)
+
+SEAT_HISTORY = TableSpec(
+    "analytics",
+    "seat_history",
+    "Seat status counts at every month end since the first hosted meeting, from re-applying the "
+    "seat_utilization rules to what was known by then (the roster at a past month end is the "
+    "current roster's members who had joined plus the latest snapshot taken by then).",
+    (
+        _MONTH,
+        _count("seats_assigned", "active + idle + new."),
+        _count("active", "Seats with status `active`."),
+        _count("idle", "Seats with status `idle`."),
+        _count("new", "Seats with status `new`."),
+        _count("pending", "Pending invitations sent by then."),
+        _count("removed", "Members removed by then (seen in an earlier snapshot)."),
+        Column(
+            "idle_monthly_cost",
+            "DOUBLE",
+            "Monthly cost of idle seats, excluded seats left out (configured currency).",
+            False,
+        ),
+    ),
+    primary_key=("month",),
+)
+
+ANALYTICS_TABLES: list[TableSpec] = [
+    SEAT_UTILIZATION,
+    FEATURE_ADOPTION,
+    ORG_FEATURE_ADOPTION,
+    DAILY_ACTIVITY,
+    EVENT_TYPE_USAGE,
+    SEAT_HISTORY,
+]

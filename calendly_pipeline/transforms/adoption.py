@@ -1,0 +1,127 @@
+"""Feature adoption per member and per month (architecture §4), from the catalogue's dated uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calendly_pipeline.transforms._frames import (
+    Frames,
+    as_utc_timestamp,
+    month_end_of,
+    require,
+    whole_days,
+)
+from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, feature_uses, plan_rank
+from calendly_pipeline.transforms.utilization import organization_plan, seats_by_month
+
+FEATURE_ADOPTION_COLUMNS = [
+    "user_uri", "feature", "feature_label", "tier", "first_used_at", "last_used_at",
+    "uses_total", "uses_90d", "adopted",
+]  # fmt: skip
+ORG_FEATURE_ADOPTION_COLUMNS = [
+    "feature", "feature_label", "tier", "month", "adopters", "active_seats", "adoption_share",
+    "uses", "in_plan", "paid_unused",
+]  # fmt: skip
+
+_CATALOGUE_FRAME = pd.DataFrame(
+    {
+        "feature": [f.key for f in CATALOGUE],
+        "feature_label": [f.label for f in CATALOGUE],
+        "tier": [f.tier for f in CATALOGUE],
+        "level": [f.level for f in CATALOGUE],
+    }
+).astype("str")
+
+
+def _uses_until(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
+    uses = feature_uses(frames)
+    return uses[uses["used_at"] <= as_of]
+
+
+def feature_adoption(
+    frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """`analytics.feature_adoption`: every member-level feature for every member who held a seat
+    (current or removed) or used a feature, so 'never used' is an explicit row."""
+    as_of = as_utc_timestamp(as_of)
+    member_features = _CATALOGUE_FRAME[_CATALOGUE_FRAME["level"].eq("member")]
+    uses = _uses_until(frames, as_of)
+    uses = uses[uses["feature"].isin(member_features["feature"])]
+    recent = whole_days(as_of - uses["used_at"]).le(config.adoption_days).fillna(False)
+    stats = (
+        uses.assign(recent=recent.astype("int64"))
+        .groupby(["user_uri", "feature"])
+        .agg(
+            first_used_at=("used_at", "min"),
+            last_used_at=("used_at", "max"),
+            uses_total=("used_at", "size"),
+            uses_90d=("recent", "sum"),
+        )
+    )
+    members = require(frames, "organization_memberships", ["user_uri"])["user_uri"]
+    removed = require(frames, "membership_snapshots", ["user_uri"])["user_uri"]
+    users = sorted(set(members.dropna()) | set(removed.dropna()) | set(uses["user_uri"]))
+    grid = pd.MultiIndex.from_product(
+        [users, member_features["feature"].tolist()], names=["user_uri", "feature"]
+    )
+    out = stats.reindex(grid).reset_index().merge(member_features, on="feature", how="left")
+    out = out.fillna({"uses_total": 0, "uses_90d": 0})
+    adopted = whole_days(as_of - out["last_used_at"]).le(config.adoption_days).fillna(False)
+    return out.assign(adopted=adopted.astype(bool)).astype(
+        {
+            "user_uri": "str",
+            "feature": "str",
+            "first_used_at": "datetime64[us, UTC]",
+            "last_used_at": "datetime64[us, UTC]",
+            "uses_total": "int64",
+            "uses_90d": "int64",
+        }
+    )[FEATURE_ADOPTION_COLUMNS]
+
+
+def org_feature_adoption(
+    frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """`analytics.org_feature_adoption`: per feature and month end, the active seats that used it,
+    and whether a paid feature the plan includes went unused all month."""
+    as_of = as_utc_timestamp(as_of)
+    plan_level = plan_rank(organization_plan(frames))
+    monthly = seats_by_month(frames, config, as_of)
+    active = monthly.loc[monthly["status"].eq("active"), ["month", "user_uri"]].drop_duplicates()
+    months = monthly["month"].drop_duplicates().sort_values()
+    uses = _uses_until(frames, as_of)
+    uses = uses.assign(month=month_end_of(uses["used_at"]))
+    uses = uses[uses["month"].isin(months)]
+    grid = pd.MultiIndex.from_product(
+        [_CATALOGUE_FRAME["feature"].tolist(), months.tolist()], names=["feature", "month"]
+    )
+    counts = pd.DataFrame(
+        {
+            "uses": uses.groupby(["feature", "month"]).size(),
+            "adopters": uses.merge(active, on=["month", "user_uri"])
+            .groupby(["feature", "month"])["user_uri"]
+            .nunique(),
+        }
+    ).reindex(grid, fill_value=0)
+    out = counts.fillna(0).reset_index().merge(_CATALOGUE_FRAME, on="feature", how="left")
+    out["active_seats"] = out["month"].map(active.groupby("month").size()).fillna(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = out["adopters"] / out["active_seats"].where(out["active_seats"] > 0)
+    in_plan = out["tier"].map(plan_rank).le(plan_level)
+    return out.assign(
+        adoption_share=share.astype("float64"),
+        in_plan=in_plan,
+        paid_unused=in_plan & out["tier"].ne(FREE_PLAN) & out["uses"].eq(0),
+    ).astype(
+        {
+            "feature": "str",
+            "month": "datetime64[us]",
+            "adopters": "int64",
+            "active_seats": "int64",
+            "uses": "int64",
+            "in_plan": bool,
+            "paid_unused": bool,
+        }
+    )[ORG_FEATURE_ADOPTION_COLUMNS]

@@ -1,0 +1,141 @@
+"""Data-quality checks behind the Dagster asset checks.
+
+Each returns `(passed, message)`; a failing message names the offending rows (the first
+`MAX_LISTED`), so bad raw data shows up as a failed check rather than a silently wrong metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import pandas as pd
+
+from calendly_pipeline.transforms._frames import Frames, dates, live, require
+
+CheckResult = tuple[bool, str]
+MAX_LISTED = 10
+
+
+def _listing(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    more = f" (and {len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else ""
+    return ", ".join(items[:MAX_LISTED]) + more
+
+
+def check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str) -> CheckResult:
+    """No duplicated or null primary key: either would double or drop a seat or a meeting."""
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        return False, f"{table}: key column(s) {missing} missing"
+    null = df[df[list(keys)].isna().any(axis=1)]
+    dup = df[df.duplicated(list(keys), keep=False) & ~df.index.isin(null.index)]
+    problems = []
+    if len(null):
+        problems.append(f"{len(null)} row(s) with a null key at index {_listing(null.index)}")
+    if len(dup):
+        shown = dup[list(keys)].drop_duplicates().itertuples(index=False, name=None)
+        problems.append(
+            f"{len(dup)} rows share a key {tuple(keys)}: "
+            + _listing(k[0] if len(k) == 1 else k for k in shown)
+        )
+    if problems:
+        return False, f"{table}: " + "; ".join(problems)
+    return True, f"{table}: {len(df)} rows, key {tuple(keys)} unique"
+
+
+def check_invitees_have_events(frames: Frames) -> CheckResult:
+    """Every live invitee belongs to a live event; an orphan would vanish from every metric."""
+    invitees = live(require(frames, "invitees", ["uri", "event_uri", "deleted_at"]))
+    events = live(require(frames, "scheduled_events", ["uri", "deleted_at"]))
+    orphans = invitees[~invitees["event_uri"].isin(events["uri"])]
+    if len(orphans):
+        return False, (
+            f"{len(orphans)} invitee(s) without a live event: "
+            + _listing(f"{r.uri} (event {r.event_uri})" for r in orphans.itertuples())
+        )
+    return True, f"all {len(invitees)} invitees belong to a live event"
+
+
+def check_events_have_hosts(frames: Frames) -> CheckResult:
+    """A live event without a host credits nobody's activity or feature use."""
+    events = live(require(frames, "scheduled_events", ["uri", "deleted_at"]))
+    hosts = require(frames, "event_hosts", ["event_uri"])
+    hostless = events.loc[~events["uri"].isin(hosts["event_uri"]), "uri"]
+    if len(hostless):
+        return False, f"{len(hostless)} live event(s) without a host: {_listing(hostless)}"
+    return True, f"all {len(events)} live events have a host"
+
+
+def check_cancellations_attributed(frames: Frames) -> CheckResult:
+    """A canceled event needs `canceler_type` host|invitee, or it fits neither activity column."""
+    events = live(
+        require(frames, "scheduled_events", ["uri", "status", "canceler_type", "deleted_at"])
+    )
+    bad = events[
+        events["status"].eq("canceled").fillna(False)
+        & ~events["canceler_type"].isin(["host", "invitee"])
+    ]
+    if len(bad):
+        return False, (
+            f"{len(bad)} canceled event(s) without canceler_type host|invitee: "
+            + _listing(bad["uri"])
+        )
+    return True, "every canceled event names who canceled"
+
+
+def check_seat_arithmetic(seats: pd.DataFrame) -> CheckResult:
+    """active + idle + new + pending + removed must equal the seat rows."""
+    allowed = ["active", "idle", "new", "pending", "removed"]
+    counts = seats["status"].value_counts()
+    total = int(counts.reindex(allowed, fill_value=0).sum())
+    if total != len(seats):
+        odd = seats[~seats["status"].isin(allowed)]
+        return False, (
+            f"statuses sum to {total} but there are {len(seats)} seat rows; rows with another "
+            f"status: " + _listing(f"{r.seat_id} ({r.status})" for r in odd.itertuples())
+        )
+    parts = ", ".join(f"{s}={int(counts.get(s, 0))}" for s in allowed)
+    return True, f"{parts}; total {total} = seat rows"
+
+
+def check_adoption_shares(org_adoption: pd.DataFrame) -> CheckResult:
+    """Shares are fractions of active seats: outside [0, 1] means a broken join upstream."""
+    share = org_adoption["adoption_share"]
+    bad = org_adoption[share.notna() & ((share < 0) | (share > 1))]
+    if len(bad):
+        return False, (
+            f"{len(bad)} adoption share(s) outside [0, 1]: "
+            + _listing(
+                f"{r.feature} {pd.Timestamp(r.month).date()} = {r.adoption_share:.3f}"
+                for r in bad.itertuples()
+            )
+        )
+    return True, f"all {int(share.notna().sum())} adoption shares within [0, 1]"
+
+
+def check_partition_freshness(
+    partitions: Iterable[date | str | pd.Timestamp],
+    as_of: pd.Timestamp,
+    max_lag_days: int = 1,
+) -> CheckResult:
+    """Daily partitions are complete from the first to the latest, and the latest is at most
+    `max_lag_days` behind `as_of`'s date."""
+    days = dates(pd.Series(list(partitions), dtype="object")).drop_duplicates().sort_values()
+    today = pd.Timestamp(pd.Timestamp(as_of).tz_convert("UTC").date())
+    if days.empty:
+        return False, "no daily partition has been materialized"
+    expected = pd.date_range(days.iloc[0], days.iloc[-1], freq="D")
+    gaps = expected.difference(pd.DatetimeIndex(days))
+    lag = (today - days.iloc[-1]).days
+    problems = []
+    if lag > max_lag_days:
+        problems.append(
+            f"latest partition {days.iloc[-1].date()} is {lag} days behind {today.date()} "
+            f"(allowed {max_lag_days})"
+        )
+    if len(gaps):
+        problems.append(f"missing partition(s): {_listing(g.date() for g in gaps)}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{len(days)} daily partitions up to {days.iloc[-1].date()}, none missing"

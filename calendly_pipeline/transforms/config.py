@@ -1,0 +1,109 @@
+"""Utilization rules that an IT or finance owner may tune; validated up front so a typo fails the
+run instead of quietly changing who counts as idle."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from calendly_pipeline.transforms.features import PLANS
+
+IDLE_DAYS_ALLOWED = (30, 60, 90)
+
+# USD per seat per month, billed annually, from Calendly's public pricing page (2025): Free $0,
+# Standard $10, Teams $16; legacy Essentials $8 and Professional $12. Enterprise is quoted per deal
+# ("starts at $15k/year"); $20 is an assumption to override with the real contract price.
+DEFAULT_PRICE_PER_SEAT_MONTH: Mapping[str, float] = MappingProxyType(
+    {
+        "basic": 0.0,
+        "essentials": 8.0,
+        "standard": 10.0,
+        "professional": 12.0,
+        "teams": 16.0,
+        "enterprise": 20.0,
+    }
+)
+
+
+@dataclass(frozen=True)
+class UtilizationConfig:
+    idle_days: int = 60
+    grace_days: int = 30
+    adoption_days: int = 90
+    price_per_seat_month: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_PRICE_PER_SEAT_MONTH)
+    )
+    excluded_emails: tuple[str, ...] = ()
+    currency: str = "USD"
+    # An active seat this close to the idle threshold is flagged for review rather than kept.
+    review_margin_days: int = 7
+
+    def __post_init__(self) -> None:
+        if self.idle_days not in IDLE_DAYS_ALLOWED:
+            raise ValueError(
+                f"idle_days must be one of {list(IDLE_DAYS_ALLOWED)} (got {self.idle_days!r})"
+            )
+        for name in ("grace_days", "adoption_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 366:
+                raise ValueError(f"{name} must be a whole number of days in 1..366 (got {value!r})")
+        margin = self.review_margin_days
+        if not isinstance(margin, int) or not 0 <= margin < self.idle_days:
+            raise ValueError(
+                f"review_margin_days must be in 0..{self.idle_days - 1} (got {margin!r})"
+            )
+        prices = dict(self.price_per_seat_month)
+        unknown = sorted(set(prices) - set(PLANS))
+        if unknown:
+            raise ValueError(f"price_per_seat_month has unknown plan(s) {unknown}; plans: {PLANS}")
+        bad = {
+            p: v
+            for p, v in prices.items()
+            if isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not math.isfinite(v)
+            or v < 0
+        }
+        if bad:
+            raise ValueError(f"price_per_seat_month needs finite prices >= 0; bad: {bad}")
+        object.__setattr__(
+            self, "price_per_seat_month", MappingProxyType({p: float(v) for p, v in prices.items()})
+        )
+        if isinstance(self.excluded_emails, str) or not all(
+            isinstance(e, str) and "@" in e for e in self.excluded_emails
+        ):
+            raise ValueError(
+                "excluded_emails must be a tuple of e-mail addresses "
+                f"(got {self.excluded_emails!r})"
+            )
+        normalised = tuple(sorted({e.strip().lower() for e in self.excluded_emails}))
+        object.__setattr__(self, "excluded_emails", normalised)
+        if not re.fullmatch(r"[A-Z]{3}", str(self.currency)):
+            raise ValueError(
+                f"currency must be an ISO 4217 code like 'USD' (got {self.currency!r})"
+            )
+
+    def price(self, plan: str) -> float:
+        """Seat price for the organization's plan; a missing price is an error, never $0."""
+        if plan not in self.price_per_seat_month:
+            raise ValueError(
+                f"no price_per_seat_month for plan {plan!r}; configured: "
+                f"{sorted(self.price_per_seat_month)}"
+            )
+        return self.price_per_seat_month[plan]
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain values for Dagster metadata, so every run shows the rules it applied."""
+        return {
+            "idle_days": self.idle_days,
+            "grace_days": self.grace_days,
+            "adoption_days": self.adoption_days,
+            "review_margin_days": self.review_margin_days,
+            "price_per_seat_month": dict(self.price_per_seat_month),
+            "excluded_emails": list(self.excluded_emails),
+            "currency": self.currency,
+        }
