@@ -46,3 +46,25 @@ def render_markdown(specs: list[TableSpec]) -> str:
         out += [f"| `{c.name}` | {c.type} | {c.description} |" for c in spec.columns]
         out.append("")
     return "\n".join(out)
+
+
+# The pandas dtype each DuckDB type is read into and flattened to, so frames from the API and
+# frames read back from DuckDB compare equal. Lists stay Python lists in object columns.
+PANDAS_DTYPES = {
+    "VARCHAR": "str",
+    "JSON": "str",
+    "BOOLEAN": "boolean",
+    "INTEGER": "Int32",
+    "BIGINT": "Int64",
+    "DOUBLE": "float64",
+    "TIMESTAMPTZ": "datetime64[us, UTC]",
+    "DATE": "datetime64[us]",
+}
+
+
+def pandas_dtype(duckdb_type: str) -> str:
+    return "object" if duckdb_type.endswith("[]") else PANDAS_DTYPES[duckdb_type]
+
+
+def pandas_dtypes(spec: TableSpec) -> dict[str, str]:
+    return {c.name: pandas_dtype(c.type) for c in spec.columns}

@@ -1,0 +1,204 @@
+"""Versioned, additive schema migrations, with DDL generated from the TableSpecs.
+
+`raw` and `meta` hold data that cannot be re-read (deleted events, past roster snapshots), so
+their schema only grows: version 1 creates the tables from the specs, and any later change is an
+`ALTER TABLE ... ADD COLUMN` migration appended to `MIGRATIONS` (see `add_columns`). Analytics
+tables are rebuilt from raw on every run, so they are simply (re)created to match their specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from calendly_pipeline.storage.naming import ident, literal, schema_ref, table_ref
+from calendly_pipeline.storage.raw_tables import META_TABLES, RAW_TABLES, SCHEMA_MIGRATIONS
+from calendly_pipeline.storage.spec import TableSpec
+from calendly_pipeline.storage.writes import transaction
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[str | None], list[str]]  # catalog -> SQL statements
+
+
+def create_table_sql(spec: TableSpec, catalog: str | None = None) -> str:
+    cols = [f"{ident(c.name)} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns]
+    if spec.primary_key:
+        cols.append(f"PRIMARY KEY ({', '.join(ident(k) for k in spec.primary_key)})")
+    body = ",\n  ".join(cols)
+    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec, catalog)} (\n  {body}\n)"
+
+
+def create_tables(specs: Iterable[TableSpec]) -> Callable[[str | None], list[str]]:
+    """Statements creating the schemas and tables of `specs` (IF NOT EXISTS: safe to re-run)."""
+    specs = tuple(specs)
+
+    def statements(catalog: str | None) -> list[str]:
+        schemas = dict.fromkeys(s.schema for s in specs)
+        return [f"CREATE SCHEMA IF NOT EXISTS {schema_ref(s, catalog)}" for s in schemas] + [
+            create_table_sql(s, catalog) for s in specs
+        ]
+
+    return statements
+
+
+def add_columns(spec: TableSpec, *names: str) -> Callable[[str | None], list[str]]:
+    """Statements adding columns of `spec` that an older database lacks (for later migrations)."""
+    by_name = {c.name: c for c in spec.columns}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValueError(f"{spec.qualified_name} declares no column(s) {missing}")
+    return lambda catalog: [
+        f"ALTER TABLE {table_ref(spec, catalog)} ADD COLUMN IF NOT EXISTS "
+        f"{ident(n)} {by_name[n].type}"
+        for n in names
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "create raw and meta tables", create_tables(RAW_TABLES + META_TABLES)),
+)
+
+
+def analytics_tables() -> tuple[TableSpec, ...]:
+    """`ANALYTICS_TABLES` from `storage/analytics_tables.py`, or none while it does not exist."""
+    try:
+        from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
+    except ModuleNotFoundError as exc:
+        if exc.name != "calendly_pipeline.storage.analytics_tables":
+            raise
+        return ()
+    return tuple(ANALYTICS_TABLES)
+
+
+def applied_versions(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[int]:
+    rows = conn.execute(
+        f"SELECT version FROM {table_ref(SCHEMA_MIGRATIONS, catalog)} ORDER BY version"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def migrate(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    catalog: str | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    analytics: Sequence[TableSpec] | None = None,
+) -> list[int]:
+    """Bring the database up to date; returns the versions applied now (empty when current).
+
+    Each migration commits with its version row, so an interrupted upgrade resumes where it
+    stopped. `analytics` defaults to `ANALYTICS_TABLES`; pass `()` to leave analytics alone.
+    """
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)):
+        raise ValueError(f"migration versions must be unique and increasing, got {versions}")
+    with transaction(conn):
+        for sql in create_tables([SCHEMA_MIGRATIONS])(catalog):
+            conn.execute(sql)
+    done = set(applied_versions(conn, catalog))
+    unknown = done - set(versions)
+    if unknown:
+        raise RuntimeError(
+            f"the database has schema version(s) {sorted(unknown)} that this code does not know; "
+            "it was written by a newer calendly-pipeline: upgrade the code, not the data"
+        )
+    applied = []
+    for m in migrations:
+        if m.version in done:
+            continue
+        with transaction(conn):
+            for sql in m.statements(catalog):
+                conn.execute(sql)
+            conn.execute(
+                f"INSERT INTO {table_ref(SCHEMA_MIGRATIONS, catalog)} VALUES (?, ?, ?)",
+                [m.version, m.description, datetime.now(UTC)],
+            )
+        applied.append(m.version)
+    specs = RAW_TABLES + META_TABLES
+    analytics = analytics_tables() if analytics is None else tuple(analytics)
+    if analytics:
+        ensure_analytics_tables(conn, analytics, catalog=catalog)
+    sync_comments(conn, specs + tuple(analytics), catalog=catalog)
+    return applied
+
+
+def table_columns(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, catalog: str | None = None
+) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of the table as it exists, in column order; empty if it does not."""
+    return [
+        (name, dtype)
+        for name, dtype in conn.execute(
+            """
+            SELECT column_name, data_type FROM duckdb_columns()
+            WHERE database_name = coalesce(?, current_database())
+              AND schema_name = ? AND table_name = ?
+            ORDER BY column_index
+            """,
+            [catalog, spec.schema, spec.name],
+        ).fetchall()
+    ]
+
+
+def spec_columns(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple[str, str]]:
+    """(name, type) as DuckDB spells the spec's types (TIMESTAMPTZ -> TIMESTAMP WITH TIME ZONE)."""
+    return [
+        (c.name, conn.execute(f"SELECT typeof(CAST(NULL AS {c.type}))").fetchone()[0])
+        for c in spec.columns
+    ]
+
+
+def ensure_analytics_tables(
+    conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec], *, catalog: str | None = None
+) -> None:
+    """Create analytics tables; recreate one whose columns no longer match its spec.
+
+    Dropping is allowed here only because every analytics table is rebuilt from raw each run.
+    """
+    with transaction(conn):
+        for sql in create_tables(specs)(catalog):
+            conn.execute(sql)
+        for spec in specs:
+            if table_columns(conn, spec, catalog) != spec_columns(conn, spec):
+                conn.execute(f"DROP TABLE {table_ref(spec, catalog)}")
+                conn.execute(create_table_sql(spec, catalog))
+
+
+def sync_comments(
+    conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec], *, catalog: str | None = None
+) -> None:
+    """Copy spec descriptions into DuckDB comments, so analysts see them in any SQL client."""
+    current = {
+        (schema, table, column): comment
+        for schema, table, column, comment in conn.execute(
+            """
+            SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
+            WHERE database_name = coalesce(?, current_database())
+            UNION ALL
+            SELECT schema_name, table_name, NULL, comment FROM duckdb_tables()
+            WHERE database_name = coalesce(?, current_database())
+            """,
+            [catalog, catalog],
+        ).fetchall()
+    }
+    statements = []
+    for spec in specs:
+        ref = table_ref(spec, catalog)
+        if current.get((spec.schema, spec.name, None)) != spec.description:
+            statements.append(f"COMMENT ON TABLE {ref} IS {literal(spec.description)}")
+        for c in spec.columns:
+            if current.get((spec.schema, spec.name, c.name)) != c.description:
+                statements.append(
+                    f"COMMENT ON COLUMN {ref}.{ident(c.name)} IS {literal(c.description)}"
+                )
+    if statements:
+        with transaction(conn):
+            for sql in statements:
+                conn.execute(sql)

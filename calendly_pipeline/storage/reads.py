@@ -1,0 +1,124 @@
+"""What the pipeline, the utilization model and the dashboard read back, in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from calendly_pipeline.storage.migrations import analytics_tables
+from calendly_pipeline.storage.naming import table_ref
+from calendly_pipeline.storage.raw_tables import (
+    META_TABLES,
+    ORGANIZATION_MEMBERSHIPS,
+    RAW_TABLES,
+    SCHEDULED_EVENTS,
+    SYNC_INFO,
+)
+from calendly_pipeline.storage.spec import TableSpec, pandas_dtypes
+
+
+def all_tables() -> tuple[TableSpec, ...]:
+    return RAW_TABLES + META_TABLES + analytics_tables()
+
+
+def find_spec(name: str) -> TableSpec:
+    """A table by `name` or `schema.name`; a typo gets the list of known tables."""
+    specs = all_tables()
+    for spec in specs:
+        if name in (spec.name, spec.qualified_name):
+            return spec
+    known = ", ".join(s.qualified_name for s in specs)
+    raise KeyError(f"unknown table {name!r}; known tables: {known}")
+
+
+def _utc(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB returns TIMESTAMPTZ in the session time zone; the project speaks UTC only."""
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+def read_table(
+    conn: duckdb.DuckDBPyConnection,
+    table: TableSpec | str,
+    where: str | None = None,
+    params: list[Any] | dict[str, Any] | None = None,
+    *,
+    catalog: str | None = None,
+) -> pd.DataFrame:
+    """A whole table (or the rows matching the SQL condition `where`), in the same dtypes as
+    the frames `transforms.flatten` builds."""
+    spec = find_spec(table) if isinstance(table, str) else table
+    sql = f"SELECT * FROM {table_ref(spec, catalog)}"
+    if where:
+        sql += f" WHERE {where}"
+    return _utc(conn).execute(sql, params).df().astype(pandas_dtypes(spec))
+
+
+def raw_frames(
+    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every raw table, keyed by table name (`"scheduled_events"`), for the utilization model."""
+    return {spec.name: read_table(conn, spec, catalog=catalog) for spec in RAW_TABLES}
+
+
+def event_versions(
+    conn: duckdb.DuckDBPyConnection,
+    start: datetime,
+    end: datetime,
+    *,
+    catalog: str | None = None,
+) -> dict[str, datetime]:
+    """`updated_at` of each live stored event starting in [start, end): an event whose version
+    changed (or is missing here) needs its invitees re-read."""
+    rows = (
+        _utc(conn)
+        .execute(
+            f"SELECT uri, updated_at FROM {table_ref(SCHEDULED_EVENTS, catalog)} "
+            "WHERE start_time >= ? AND start_time < ? AND deleted_at IS NULL",
+            [start, end],
+        )
+        .fetchall()
+    )
+    return dict(rows)
+
+
+def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> list[str]:
+    """Users holding a seat today, in a stable order."""
+    rows = conn.execute(
+        f"SELECT DISTINCT user_uri FROM {table_ref(ORGANIZATION_MEMBERSHIPS, catalog)} "
+        "WHERE user_uri IS NOT NULL ORDER BY user_uri"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def table_counts(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> dict[str, int]:
+    """Row count of every known table that exists, keyed by `schema.name`."""
+    existing = {
+        (schema, name)
+        for schema, name in conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = coalesce(?, current_database())",
+            [catalog],
+        ).fetchall()
+    }
+    return {
+        spec.qualified_name: conn.execute(
+            f"SELECT count(*) FROM {table_ref(spec, catalog)}"
+        ).fetchone()[0]
+        for spec in all_tables()
+        if (spec.schema, spec.name) in existing
+    }
+
+
+def read_sync_info(
+    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
+) -> dict[str, Any] | None:
+    """The one `meta.sync_info` row as a dict, or None before the first sync finished."""
+    cursor = _utc(conn).execute(f"SELECT * FROM {table_ref(SYNC_INFO, catalog)} LIMIT 1")
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))

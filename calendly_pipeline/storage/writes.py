@@ -1,0 +1,364 @@
+"""Transactional, idempotent writes: every logical write commits whole or not at all.
+
+Frames are inserted by column name (`INSERT ... BY NAME`): a column the frame lacks becomes NULL,
+a column the table lacks is refused with an error naming it. Every function opens its own
+transaction, or joins the caller's `transaction(conn)`, so a partition's events, hosts,
+invitees and answers can commit together.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import date, datetime
+from itertools import count
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from calendly_pipeline.storage.naming import ident, table_ref
+from calendly_pipeline.storage.raw_tables import (
+    INVITEE_QUESTIONS_AND_ANSWERS,
+    INVITEES,
+    MEMBERSHIP_SNAPSHOTS,
+    ORGANIZATION_MEMBERSHIPS,
+    SYNC_INFO,
+    SYNC_RUNS,
+)
+from calendly_pipeline.storage.spec import TableSpec
+
+
+class FrameMismatchError(ValueError):
+    """A frame does not fit the table it is written to; the message names the columns."""
+
+
+# Connections inside a `transaction` block. DuckDB has no "am I in a transaction?" query, and a
+# nested BEGIN would abort the open transaction, so nesting is tracked here.
+_in_transaction: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, ROLLBACK on any error; inside an open `transaction`, join it instead.
+
+    Joining lets the write functions below be combined freely: only the outermost block
+    commits, so a partition's events, hosts and invitees land together or not at all.
+    """
+    if conn in _in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN TRANSACTION")
+    _in_transaction.add(conn)
+    try:
+        yield conn
+    except BaseException:
+        _in_transaction.discard(conn)
+        _rollback(conn)
+        raise
+    _in_transaction.discard(conn)
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    # The failed statement may already have aborted the transaction; the first error matters.
+    with suppress(duckdb.Error):
+        conn.execute("ROLLBACK")
+
+
+_names = count()
+
+
+@contextmanager
+def _registered(conn: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> Iterator[str]:
+    """Expose `df` to SQL under a fresh name for the duration of one write."""
+    name = f"_calendly_frame_{next(_names)}"
+    conn.register(name, df)
+    try:
+        yield ident(name)
+    finally:
+        conn.unregister(name)
+
+
+def _uri_frame(uris: Iterable[str]) -> pd.DataFrame:
+    return pd.DataFrame({"uri": pd.Series(list(uris), dtype="str")})
+
+
+def check_frame(spec: TableSpec, df: pd.DataFrame, required: Iterable[str] = ()) -> None:
+    """Refuse a frame with columns the table lacks, or without the `required` ones."""
+    extra = [c for c in df.columns if c not in spec.column_names]
+    if extra:
+        raise FrameMismatchError(
+            f"{spec.qualified_name} has no column(s) {extra}; its columns are {spec.column_names}"
+        )
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise FrameMismatchError(f"frame for {spec.qualified_name} lacks column(s) {missing}")
+
+
+def _insert(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, catalog: str | None
+) -> int:
+    """Insert `df` by name. A key repeated in `df` (a page served twice while paging) is written
+    once, keeping its latest `updated_at`, so a flaky page never breaks the primary key."""
+    if df.empty:
+        return 0
+    dedup = ""
+    if spec.primary_key:
+        keys = ", ".join(ident(k) for k in spec.primary_key)
+        latest = "ORDER BY updated_at DESC NULLS LAST" if "updated_at" in df.columns else ""
+        dedup = f" QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1"
+    with _registered(conn, df) as frame:
+        return conn.execute(
+            f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {frame}{dedup}"
+        ).fetchone()[0]
+
+
+def replace_all(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Full refresh: the table holds exactly `df` afterwards. Returns rows written."""
+    check_frame(spec, df, spec.primary_key)
+    with transaction(conn):
+        conn.execute(f"DELETE FROM {table_ref(spec, catalog)}")
+        return _insert(conn, spec, df, catalog)
+
+
+def replace_window(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    column: str,
+    start: datetime | date,
+    end: datetime | date,
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Replace the rows with `column` in [start, end) by `df`. Returns rows written.
+
+    Every row of `df` must fall inside the window, otherwise a re-run would not replace it.
+    """
+    check_frame(spec, df, (*spec.primary_key, column))
+    if column not in spec.column_names:
+        raise FrameMismatchError(f"{spec.qualified_name} has no window column {column!r}")
+    if start >= end:
+        raise ValueError(f"empty window: start {start} is not before end {end}")
+    with transaction(conn):
+        if not df.empty:
+            with _registered(conn, df) as frame:
+                outside = conn.execute(
+                    f"SELECT count(*) FROM {frame} WHERE NOT "
+                    f"({ident(column)} >= ? AND {ident(column)} < ?)",
+                    [start, end],
+                ).fetchone()[0]
+            if outside:
+                raise ValueError(
+                    f"{outside} row(s) for {spec.qualified_name} have {column} outside "
+                    f"[{start}, {end})"
+                )
+        conn.execute(
+            f"DELETE FROM {table_ref(spec, catalog)} "
+            f"WHERE {ident(column)} >= ? AND {ident(column)} < ?",
+            [start, end],
+        )
+        return _insert(conn, spec, df, catalog)
+
+
+def upsert(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Insert or replace rows by primary key. Returns rows written."""
+    check_frame(spec, df, spec.primary_key)
+    if df.empty:
+        return 0
+    join = " AND ".join(f"t.{ident(k)} = f.{ident(k)}" for k in spec.primary_key)
+    with transaction(conn):
+        with _registered(conn, df) as frame:
+            conn.execute(
+                f"DELETE FROM {table_ref(spec, catalog)} AS t USING {frame} AS f WHERE {join}"
+            )
+        return _insert(conn, spec, df, catalog)
+
+
+def replace_children(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    parent_column: str,
+    parent_uris: Iterable[str],
+    df: pd.DataFrame,
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Replace all child rows of the given parents (e.g. hosts of re-read events) by `df`.
+
+    A parent listed with no rows in `df` loses its old children (an answer was removed).
+    Parents that appear only in `df` are replaced too, so a re-run never hits a duplicate key.
+    """
+    check_frame(spec, df, (*spec.primary_key, parent_column))
+    target = table_ref(spec, catalog)
+    col = ident(parent_column)
+    with (
+        transaction(conn),
+        _registered(conn, _uri_frame(parent_uris)) as parents,
+        _registered(conn, df) as frame,
+    ):
+        conn.execute(
+            f"DELETE FROM {target} WHERE {col} IN "
+            f"(SELECT uri FROM {parents} UNION SELECT {col} FROM {frame})"
+        )
+        return _insert(conn, spec, df, catalog)
+
+
+def mark_deleted(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    column: str,
+    start: datetime,
+    end: datetime,
+    seen_uris: Iterable[str],
+    at: datetime,
+    *,
+    catalog: str | None = None,
+) -> list[str]:
+    """After re-reading [start, end) of `column`: rows not served again get `deleted_at = at`,
+    rows served again get it cleared. Returns the URIs newly marked.
+
+    Rows are kept, not dropped: a vanished event is a fact the analytics should see.
+    """
+    if "deleted_at" not in spec.column_names:
+        raise FrameMismatchError(f"{spec.qualified_name} has no deleted_at column")
+    target = table_ref(spec, catalog)
+    col = ident(column)
+    with transaction(conn), _registered(conn, _uri_frame(seen_uris)) as seen:
+        marked = conn.execute(
+            f"UPDATE {target} SET deleted_at = ? WHERE {col} >= ? AND {col} < ? "
+            f"AND deleted_at IS NULL AND uri NOT IN (SELECT uri FROM {seen}) RETURNING uri",
+            [at, start, end],
+        ).fetchall()
+        conn.execute(
+            f"UPDATE {target} SET deleted_at = NULL "
+            f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})"
+        )
+    return sorted(u for (u,) in marked)
+
+
+def purge_invitees(
+    conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str], *, catalog: str | None = None
+) -> int:
+    """Delete the invitees (and their answers) of events Calendly no longer serves.
+
+    Calendly removes scheduled events only on data-compliance requests, so the people who
+    booked them must disappear from our copy too. Returns the invitees deleted.
+    """
+    invitees = table_ref(INVITEES, catalog)
+    with transaction(conn), _registered(conn, _uri_frame(event_uris)) as events:
+        conn.execute(
+            f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS, catalog)} WHERE invitee_uri "
+            f"IN (SELECT uri FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events}))"
+        )
+        return conn.execute(
+            f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})"
+        ).fetchone()[0]
+
+
+def snapshot_memberships(
+    conn: duckdb.DuckDBPyConnection,
+    snapshot_date: date,
+    memberships: pd.DataFrame,
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Record the roster (a `raw.organization_memberships` frame) as seen on `snapshot_date`.
+
+    Re-running the same day replaces that day's snapshot; earlier days are never touched, so
+    a member removed upstream stays visible in history.
+    """
+    check_frame(ORGANIZATION_MEMBERSHIPS, memberships, ("uri",))
+    if isinstance(snapshot_date, datetime):
+        raise TypeError("snapshot_date must be a date (a UTC day), not a datetime")
+    target = table_ref(MEMBERSHIP_SNAPSHOTS, catalog)
+    present = set(memberships.columns)
+    pick = {
+        "membership_uri": "uri",
+        "user_uri": "user_uri",
+        "user_name": "user_name",
+        "user_email": "user_email",
+        "role": "role",
+        "joined_at": "created_at",
+        "synced_at": "synced_at",
+    }
+    select = ", ".join(f"{ident(s)} AS {ident(d)}" for d, s in pick.items() if s in present)
+    with transaction(conn):
+        conn.execute(f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot_date])
+        if memberships.empty:
+            return 0
+        with _registered(conn, memberships) as frame:
+            conn.execute(
+                f"INSERT INTO {target} BY NAME SELECT ?::DATE AS snapshot_date, {select} "
+                f"FROM {frame}",
+                [snapshot_date],
+            )
+    return len(memberships)
+
+
+def _insert_values(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, values: Mapping[str, Any], catalog: str | None
+) -> None:
+    types = {c.name: c.type for c in spec.columns}
+    unknown = [k for k in values if k not in types]
+    if unknown:
+        raise FrameMismatchError(
+            f"{spec.qualified_name} has no column(s) {unknown}; its columns are {list(types)}"
+        )
+    select = ", ".join(f"CAST(? AS {types[k]}) AS {ident(k)}" for k in values)
+    conn.execute(
+        f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT {select}", list(values.values())
+    )
+
+
+def write_sync_info(
+    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None, **values: Any
+) -> None:
+    """Replace the one-row `meta.sync_info` (columns by keyword; see `SYNC_INFO`)."""
+    if "org_uri" not in values:
+        raise FrameMismatchError("meta.sync_info needs org_uri")
+    with transaction(conn):
+        conn.execute(f"DELETE FROM {table_ref(SYNC_INFO, catalog)}")
+        _insert_values(conn, SYNC_INFO, values, catalog)
+
+
+def record_sync_run(
+    conn: duckdb.DuckDBPyConnection,
+    run_id: str,
+    asset: str,
+    partition: str = "",
+    *,
+    catalog: str | None = None,
+    **values: Any,
+) -> None:
+    """Add (or, on a retried run, replace) one `meta.sync_runs` row."""
+    target = table_ref(SYNC_RUNS, catalog)
+    with transaction(conn):
+        conn.execute(
+            f"DELETE FROM {target} WHERE run_id = ? AND asset = ? AND partition = ?",
+            [run_id, asset, partition],
+        )
+        _insert_values(
+            conn,
+            SYNC_RUNS,
+            {"run_id": run_id, "asset": asset, "partition": partition, **values},
+            catalog,
+        )

@@ -1,0 +1,651 @@
+"""Calendly API JSON -> typed frames shaped exactly like the raw TableSpecs.
+
+Pure pandas and stdlib: no HTTP, no DuckDB. At the 1M-event scale these functions see millions
+of dicts, so each makes one pass building plain row tuples and converts whole columns at the end
+(`to_frame`); no pandas call runs per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage.spec import TableSpec, pandas_dtype
+
+Item = Mapping[str, Any]
+PII_MODES = ("hash", "keep", "drop")
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _convert(type_: str, values: Sequence[Any]) -> Any:
+    dtype = pandas_dtype(type_)
+    if type_ in ("TIMESTAMPTZ", "DATE"):
+        parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+        if type_ == "DATE":
+            parsed = parsed.dt.tz_localize(None).dt.normalize()
+        return parsed.astype(dtype)
+    if type_ == "JSON":
+        values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+    elif type_ == "DOUBLE":
+        return pd.to_numeric(pd.Series(values, dtype=object)).astype(dtype)
+    if dtype == "object":
+        return pd.Series(values, dtype=object)
+    return pd.array(values, dtype=dtype)
+
+
+def to_frame(
+    spec: TableSpec, columns: Mapping[str, Sequence[Any]], *, rows: int | None = None
+) -> pd.DataFrame:
+    """A frame with exactly the spec's columns, in order, with the pandas dtypes DuckDB reads
+    back (str, Int32, boolean, datetime64[us, UTC], object lists).
+
+    Columns not given are NULL, except `synced_at`, which defaults to now. A column the spec
+    lacks, or a value that does not fit its type, is an error naming the table and column.
+    """
+    extra = [c for c in columns if c not in spec.column_names]
+    if extra:
+        raise ValueError(f"{spec.qualified_name} has no column(s) {extra}")
+    n = rows if rows is not None else len(next(iter(columns.values()), ()))
+    now = datetime.now(UTC)
+    data = {}
+    for col in spec.columns:
+        if col.name in columns:
+            values = columns[col.name]
+        elif col.name == "synced_at":
+            values = [now] * n
+        else:
+            values = [None] * n
+        try:
+            data[col.name] = _convert(col.type, values)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(
+                f"{spec.qualified_name}.{col.name}: value does not fit {col.type}: {exc}"
+            ) from None
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
+def _build(spec: TableSpec, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    """Row tuples (one pass over the API items) -> columns -> typed frame."""
+    rows = list(rows)
+    columns = (
+        dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows else {}
+    )
+    return to_frame(spec, columns or dict.fromkeys(names, ()), rows=len(rows))
+
+
+def _collection(
+    spec: TableSpec, names: Sequence[str], row: Callable[[Item], tuple[Any, ...]]
+) -> Callable[[Iterable[Item]], pd.DataFrame]:
+    def flatten(items: Iterable[Item]) -> pd.DataFrame:
+        return _build(spec, names, (row(item) for item in items))
+
+    flatten.__doc__ = f"API objects -> `{spec.qualified_name}` frame."
+    return flatten
+
+
+def _same(*keys: str) -> Callable[[Item], tuple[Any, ...]]:
+    """A row of top-level fields copied as they are."""
+    return lambda item: tuple(item.get(k) for k in keys)
+
+
+# --- organization and people ------------------------------------------------------------------
+
+_ORG = ("uri", "name", "kind", "plan", "stage", "created_at", "updated_at")
+organizations = _collection(rt.ORGANIZATIONS, _ORG, _same(*_ORG))
+
+_USER = (
+    "uri",
+    "name",
+    "slug",
+    "email",
+    "scheduling_url",
+    "timezone",
+    "time_notation",
+    "locale",
+    "current_organization",
+    "created_at",
+    "updated_at",
+)
+users = _collection(rt.USERS, _USER, _same(*_USER))
+
+
+def _user_of_membership(m: Item) -> tuple[Any, ...]:
+    u = m.get("user") or _EMPTY
+    return (
+        *(u.get(k) for k in _USER[:-3]),
+        m.get("organization"),
+        u.get("created_at"),
+        u.get("updated_at"),
+    )
+
+
+users_from_memberships = _collection(rt.USERS, _USER, _user_of_membership)
+users_from_memberships.__doc__ = "OrganizationMembership objects -> `raw.users` (embedded user)."
+
+
+def _membership(m: Item) -> tuple[Any, ...]:
+    u = m.get("user") or _EMPTY
+    return (
+        m.get("uri"),
+        m.get("organization"),
+        m.get("role"),
+        u.get("uri"),
+        u.get("name"),
+        u.get("email"),
+        u.get("slug"),
+        u.get("timezone"),
+        m.get("created_at"),
+        m.get("updated_at"),
+    )
+
+
+organization_memberships = _collection(
+    rt.ORGANIZATION_MEMBERSHIPS,
+    (
+        "uri",
+        "organization",
+        "role",
+        "user_uri",
+        "user_name",
+        "user_email",
+        "user_slug",
+        "user_timezone",
+        "created_at",
+        "updated_at",
+    ),
+    _membership,
+)
+
+organization_invitations = _collection(
+    rt.ORGANIZATION_INVITATIONS,
+    (
+        "uri",
+        "organization",
+        "email",
+        "status",
+        "last_sent_at",
+        "user_uri",
+        "created_at",
+        "updated_at",
+    ),
+    _same(
+        "uri", "organization", "email", "status", "last_sent_at", "user", "created_at", "updated_at"
+    ),
+)
+
+_GROUP = ("uri", "name", "organization", "member_count", "created_at", "updated_at")
+groups = _collection(rt.GROUPS, _GROUP, _same(*_GROUP))
+
+
+def _group_relationship(r: Item) -> tuple[Any, ...]:
+    owner = r.get("owner") or _EMPTY
+    return (
+        r.get("uri"),
+        r.get("role"),
+        owner.get("uri"),
+        owner.get("type"),
+        r.get("group"),
+        r.get("organization"),
+        r.get("created_at"),
+        r.get("updated_at"),
+    )
+
+
+group_relationships = _collection(
+    rt.GROUP_RELATIONSHIPS,
+    (
+        "uri",
+        "role",
+        "owner_uri",
+        "owner_type",
+        "group_uri",
+        "organization",
+        "created_at",
+        "updated_at",
+    ),
+    _group_relationship,
+)
+
+# --- scheduling configuration -----------------------------------------------------------------
+
+
+def _event_type(t: Item) -> tuple[Any, ...]:
+    profile = t.get("profile") or _EMPTY
+    locations = t.get("locations")
+    questions = t.get("custom_questions")
+    return (
+        t.get("uri"),
+        t.get("name"),
+        t.get("slug"),
+        t.get("active"),
+        t.get("admin_managed"),
+        t.get("booking_method"),
+        t.get("kind"),
+        t.get("pooling_type"),
+        t.get("type"),
+        t.get("secret"),
+        t.get("is_paid"),
+        t.get("duration"),
+        t.get("duration_options"),
+        None if locations is None else [loc.get("kind") for loc in locations],
+        None if questions is None else sum(1 for q in questions if q.get("enabled")),
+        profile.get("type"),
+        profile.get("owner"),
+        profile.get("name"),
+        t.get("scheduling_url"),
+        t.get("position"),
+        t.get("created_at"),
+        t.get("updated_at"),
+        t.get("deleted_at"),
+        questions,
+        locations,
+    )
+
+
+event_types = _collection(
+    rt.EVENT_TYPES,
+    (
+        "uri",
+        "name",
+        "slug",
+        "active",
+        "admin_managed",
+        "booking_method",
+        "kind",
+        "pooling_type",
+        "type",
+        "secret",
+        "is_paid",
+        "duration",
+        "duration_options",
+        "location_kinds",
+        "custom_questions_enabled",
+        "profile_type",
+        "profile_owner",
+        "profile_name",
+        "scheduling_url",
+        "position",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "custom_questions",
+        "locations",
+    ),
+    _event_type,
+)
+
+
+def _event_type_host(m: Item) -> tuple[Any, ...]:
+    event_type = m.get("event_type")
+    member = m.get("member") or _EMPTY
+    return (
+        event_type if isinstance(event_type, str) else (event_type or _EMPTY).get("uri"),
+        member.get("uri"),
+        m.get("uri"),
+        member.get("name"),
+        member.get("email"),
+        m.get("created_at"),
+        m.get("updated_at"),
+    )
+
+
+event_type_hosts = _collection(
+    rt.EVENT_TYPE_HOSTS,
+    (
+        "event_type_uri",
+        "user_uri",
+        "membership_uri",
+        "user_name",
+        "user_email",
+        "created_at",
+        "updated_at",
+    ),
+    _event_type_host,
+)
+event_type_hosts.__doc__ = "EventTypeMembership objects (`/event_type_memberships`) -> hosts."
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+def _event(e: Item) -> tuple[Any, ...]:
+    counter = e.get("invitees_counter") or _EMPTY
+    cancel = e.get("cancellation") or _EMPTY
+    return (
+        e.get("uri"),
+        e.get("name"),
+        e.get("status"),
+        e.get("start_time"),
+        e.get("end_time"),
+        e.get("event_type"),
+        (e.get("location") or _EMPTY).get("type"),
+        counter.get("total"),
+        counter.get("active"),
+        counter.get("limit"),
+        cancel.get("canceled_by"),
+        cancel.get("canceler_type"),
+        cancel.get("reason"),
+        cancel.get("created_at"),
+        len(e.get("event_guests") or ()),
+        e.get("created_at"),
+        e.get("updated_at"),
+    )
+
+
+scheduled_events = _collection(
+    rt.SCHEDULED_EVENTS,
+    (
+        "uri",
+        "name",
+        "status",
+        "start_time",
+        "end_time",
+        "event_type",
+        "location_type",
+        "invitees_total",
+        "invitees_active",
+        "invitees_limit",
+        "canceled_by",
+        "canceler_type",
+        "cancel_reason",
+        "canceled_at",
+        "guest_count",
+        "created_at",
+        "updated_at",
+    ),
+    _event,
+)
+
+
+def event_hosts(events: Iterable[Item]) -> pd.DataFrame:
+    """Event objects -> `raw.event_hosts` (one row per `event_memberships` entry)."""
+    return _build(
+        rt.EVENT_HOSTS,
+        ("event_uri", "user_uri", "user_email", "user_name"),
+        (
+            (e.get("uri"), h.get("user"), h.get("user_email"), h.get("user_name"))
+            for e in events
+            for h in e.get("event_memberships") or ()
+        ),
+    )
+
+
+def _email_policy(pii: str, salt: str) -> Callable[[str | None], str | None]:
+    """What is stored in `raw.invitees.email` (see `INVITEES`); validated before any row."""
+    if pii not in PII_MODES:
+        raise ValueError(f"invitee_pii must be one of {', '.join(PII_MODES)}; got {pii!r}")
+    if pii == "keep":
+        return lambda email: email
+    if pii == "drop":
+        return lambda email: None
+    if not isinstance(salt, str) or not salt:
+        raise ValueError("invitee_pii='hash' needs a non-empty salt to hash invitee emails with")
+    salted = hashlib.sha256(salt.encode())
+
+    def hashed(email: str | None) -> str | None:
+        if email is None:
+            return None
+        h = salted.copy()
+        h.update(email.strip().lower().encode())
+        return h.hexdigest()
+
+    return hashed
+
+
+def _domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].strip().lower() or None
+
+
+_INVITEE = (
+    "uri",
+    "event_uri",
+    "email",
+    "email_domain",
+    "name",
+    "status",
+    "timezone",
+    "rescheduled",
+    "old_invitee",
+    "new_invitee",
+    "routing_form_submission",
+    "no_show_uri",
+    "no_show_at",
+    "reconfirmation_created_at",
+    "reconfirmation_confirmed_at",
+    "payment_provider",
+    "payment_amount",
+    "payment_currency",
+    "payment_successful",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "salesforce_uuid",
+    "text_reminder",
+    "scheduling_method",
+    "invitee_scheduled_by",
+    "canceled_by",
+    "canceler_type",
+    "cancel_reason",
+    "canceled_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def invitees(items: Iterable[Item], *, pii: str = "hash", salt: str = "") -> pd.DataFrame:
+    """Invitee objects -> `raw.invitees`, applying the `invitee_pii` policy.
+
+    `hash` (default): email -> salted SHA-256 hex of the lower-cased address, name dropped;
+    `keep`: both kept; `drop`: both NULL. The email domain is always kept.
+    """
+    email_of = _email_policy(pii, salt)
+    keep_name = pii == "keep"
+
+    def row(i: Item) -> tuple[Any, ...]:
+        email = i.get("email")
+        no_show = i.get("no_show") or _EMPTY
+        reconfirmation = i.get("reconfirmation") or _EMPTY
+        payment = i.get("payment") or _EMPTY
+        tracking = i.get("tracking") or _EMPTY
+        cancel = i.get("cancellation") or _EMPTY
+        return (
+            i.get("uri"),
+            i.get("event"),
+            email_of(email),
+            _domain(email),
+            i.get("name") if keep_name else None,
+            i.get("status"),
+            i.get("timezone"),
+            i.get("rescheduled"),
+            i.get("old_invitee"),
+            i.get("new_invitee"),
+            i.get("routing_form_submission"),
+            no_show.get("uri"),
+            no_show.get("created_at"),
+            reconfirmation.get("created_at"),
+            reconfirmation.get("confirmed_at"),
+            payment.get("provider"),
+            payment.get("amount"),
+            payment.get("currency"),
+            payment.get("successful"),
+            tracking.get("utm_source"),
+            tracking.get("utm_medium"),
+            tracking.get("utm_campaign"),
+            tracking.get("utm_content"),
+            tracking.get("utm_term"),
+            tracking.get("salesforce_uuid"),
+            i.get("text_reminder_number") is not None,
+            i.get("scheduling_method"),
+            i.get("invitee_scheduled_by"),
+            cancel.get("canceled_by"),
+            cancel.get("canceler_type"),
+            cancel.get("reason"),
+            cancel.get("created_at"),
+            i.get("created_at"),
+            i.get("updated_at"),
+        )
+
+    return _build(rt.INVITEES, _INVITEE, (row(i) for i in items))
+
+
+def invitee_questions_and_answers(items: Iterable[Item]) -> pd.DataFrame:
+    """Invitee objects -> `raw.invitee_questions_and_answers` (one row per answer)."""
+    return _build(
+        rt.INVITEE_QUESTIONS_AND_ANSWERS,
+        ("invitee_uri", "position", "question", "answer"),
+        (
+            (i.get("uri"), qa.get("position"), qa.get("question"), qa.get("answer"))
+            for i in items
+            for qa in i.get("questions_and_answers") or ()
+        ),
+    )
+
+
+# --- routing, integrations, audit -------------------------------------------------------------
+
+
+def _routing_form(f: Item) -> tuple[Any, ...]:
+    questions = f.get("questions")
+    return (
+        f.get("uri"),
+        f.get("organization"),
+        f.get("name"),
+        f.get("status"),
+        None if questions is None else len(questions),
+        questions,
+        f.get("created_at"),
+        f.get("updated_at"),
+    )
+
+
+routing_forms = _collection(
+    rt.ROUTING_FORMS,
+    (
+        "uri",
+        "organization",
+        "name",
+        "status",
+        "question_count",
+        "questions",
+        "created_at",
+        "updated_at",
+    ),
+    _routing_form,
+)
+
+
+def _submission(s: Item) -> tuple[Any, ...]:
+    result = s.get("result") or _EMPTY
+    value = result.get("value")
+    tracking = s.get("tracking") or _EMPTY
+    return (
+        s.get("uri"),
+        s.get("routing_form"),
+        s.get("submitter"),
+        s.get("submitter_type"),
+        result.get("type"),
+        value if value is None or isinstance(value, str) else json.dumps(value),
+        tracking.get("utm_source"),
+        tracking.get("utm_medium"),
+        tracking.get("utm_campaign"),
+        s.get("created_at"),
+        s.get("updated_at"),
+        s.get("questions_and_answers"),
+    )
+
+
+routing_form_submissions = _collection(
+    rt.ROUTING_FORM_SUBMISSIONS,
+    (
+        "uri",
+        "routing_form",
+        "submitter",
+        "submitter_type",
+        "result_type",
+        "result_value",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "created_at",
+        "updated_at",
+        "questions_and_answers",
+    ),
+    _submission,
+)
+
+webhook_subscriptions = _collection(
+    rt.WEBHOOK_SUBSCRIPTIONS,
+    (
+        "uri",
+        "callback_url",
+        "state",
+        "events",
+        "scope",
+        "organization",
+        "user_uri",
+        "group_uri",
+        "creator",
+        "retry_started_at",
+        "created_at",
+        "updated_at",
+    ),
+    _same(
+        "uri",
+        "callback_url",
+        "state",
+        "events",
+        "scope",
+        "organization",
+        "user",
+        "group",
+        "creator",
+        "retry_started_at",
+        "created_at",
+        "updated_at",
+    ),
+)
+
+
+def _entry(e: Item) -> tuple[Any, ...]:
+    actor = e.get("actor") or _EMPTY
+    return (
+        e.get("uri"),
+        e.get("occurred_at"),
+        e.get("namespace"),
+        e.get("action"),
+        e.get("fully_qualified_name"),
+        actor.get("uri"),
+        actor.get("type"),
+        actor.get("display_name"),
+        (actor.get("organization") or _EMPTY).get("role"),
+        e.get("organization"),
+        e.get("details"),
+    )
+
+
+activity_log_entries = _collection(
+    rt.ACTIVITY_LOG_ENTRIES,
+    (
+        "uri",
+        "occurred_at",
+        "namespace",
+        "action",
+        "fully_qualified_name",
+        "actor_uri",
+        "actor_type",
+        "actor_display_name",
+        "actor_role",
+        "organization",
+        "details",
+    ),
+    _entry,
+)
