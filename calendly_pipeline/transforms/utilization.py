@@ -27,7 +27,6 @@ from calendly_pipeline.transforms._frames import (
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import (
     CATALOGUE,
-    FEATURES,
     FREE_PLAN,
     feature_uses,
     plan_rank,
@@ -47,6 +46,7 @@ STATUSES = ("active", "idle", "new", "pending", "removed")
 SOURCE_PRIORITY = {"meeting": 0, "activity_log": 1, "event_type_edit": 2}
 _PERSON = ["seat_id", "user_uri", "name", "email", "role", "joined_at"]
 _FEATURE_ORDER = {f.key: i for i, f in enumerate(CATALOGUE)}
+_PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
 
 
 @dataclass(frozen=True)
@@ -269,9 +269,7 @@ def _seats(
         ["user_uri", "order"]
     )
     used = _lists(first_use, "user_uri", "feature")
-    paid = _lists(
-        first_use[first_use["feature"].map(lambda k: FEATURES[k].paid)], "user_uri", "feature"
-    )
+    paid = _lists(first_use[first_use["feature"].isin(_PAID_KEYS)], "user_uri", "feature")
     groups = _lists(
         inputs.groups.drop_duplicates().sort_values(["owner_uri", "group_name"]),
         "owner_uri",
