@@ -120,6 +120,11 @@ def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _pct(share: float | None) -> str:
+    """A share as a whole percentage; NULL (nothing took place yet) reads 'n/a'."""
+    return "n/a" if share is None or pd.isna(share) else f"{share:.0%}"
+
+
 def top_event_types(usage: pd.DataFrame) -> go.Figure:
     labels = usage.apply(
         lambda r: (

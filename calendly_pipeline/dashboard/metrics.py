@@ -28,8 +28,14 @@ def current_seats(seats: pd.DataFrame) -> pd.DataFrame:
 
 
 def reclaim_mask(seats: pd.DataFrame) -> pd.Series:
-    """Idle and pending seats that are not on the exclusion list (service accounts)."""
-    return seats["status"].isin(RECLAIM_STATUSES) & ~seats["excluded"].fillna(False).astype(bool)
+    """Idle seats and pending invitations: every seat someone should look at."""
+    return seats["status"].isin(RECLAIM_STATUSES)
+
+
+def idle_cost(seats: pd.DataFrame) -> pd.Series:
+    """Monthly cost per seat that counts as idle cost: idle, not excluded (as in seat_history)."""
+    counted = (seats["status"] == "idle") & ~seats["excluded"].fillna(False).astype(bool)
+    return seats["monthly_cost"].fillna(0.0).where(counted, 0.0)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Headline:
 def headline(data: DashboardData) -> Headline:
     seats = current_seats(data.seats)
     status = seats["status"]
-    idle_cost = float(seats.loc[reclaim_mask(seats), "monthly_cost"].fillna(0).sum())
+    monthly = float(idle_cost(seats).sum())
     history = data.seat_history.sort_values("month")
     changes: dict[str, int | float | None] = dict.fromkeys(
         ("seats_assigned", "active", "idle", "pending", "idle_monthly_cost")
@@ -71,8 +77,8 @@ def headline(data: DashboardData) -> Headline:
         seats_new=int((status == "new").sum()),
         seats_idle=int((status == "idle").sum()),
         seats_pending=int((status == "pending").sum()),
-        idle_cost_month=round(idle_cost, 2),
-        idle_cost_year=round(idle_cost * 12, 2),
+        idle_cost_month=round(monthly, 2),
+        idle_cost_year=round(monthly * 12, 2),
         previous_month=previous,
         change_seats_assigned=_opt_int(changes["seats_assigned"]),
         change_seats_active=_opt_int(changes["active"]),
@@ -116,7 +122,9 @@ def reclaim_rows(seats: pd.DataFrame) -> pd.DataFrame:
             "activity_source": rows["activity_source"].fillna("none"),
             "days_idle": rows["days_since_active"].astype("Int64"),
             "monthly_cost": rows["monthly_cost"].fillna(0).astype(float).round(2),
-            "recommendation": rows["recommendation"].fillna(""),
+            "recommendation": rows["recommendation"]
+            .fillna("")
+            .where(~rows["excluded"].fillna(False).astype(bool), "review (excluded account)"),
         }
     )
     return out.sort_values(
@@ -138,8 +146,7 @@ def has_groups(seats: pd.DataFrame) -> bool:
 def group_comparison(data: DashboardData) -> pd.DataFrame:
     """Seats by status, idle cost and recent meetings per group (a seat counts in each group)."""
     seats = current_seats(data.seats)
-    idle_cost = seats["monthly_cost"].fillna(0).where(reclaim_mask(seats), 0.0)
-    rows = seat_groups(seats.assign(idle_cost=idle_cost)).reset_index(drop=True)
+    rows = seat_groups(seats.assign(idle_cost=idle_cost(seats))).reset_index(drop=True)
     counts = pd.crosstab(rows["group"], rows["status"]).reindex(
         columns=list(STATUS_ORDER), fill_value=0
     )
@@ -160,18 +167,16 @@ class Matrix:
     note: str = ""
 
 
-def feature_labels(data: DashboardData) -> pd.DataFrame:
-    """feature, label and tier for every feature either adoption table knows, catalogue order."""
-    cols = ["feature", "feature_label", "tier"]
-    frames = [data.org_feature_adoption[cols], data.feature_adoption[cols]]
-    return pd.concat(frames).drop_duplicates("feature").reset_index(drop=True)
+def feature_labels(adoption: pd.DataFrame) -> pd.DataFrame:
+    """feature, label and tier of each feature in an adoption table, in catalogue order."""
+    return adoption[["feature", "feature_label", "tier"]].drop_duplicates("feature")
 
 
 def adoption_heatmap(data: DashboardData) -> Matrix | None:
     """Share of each group's assigned members who adopted each feature (members if no groups)."""
     seats = current_seats(data.seats)
     members = seats.loc[seats["status"].isin(ASSIGNED_STATUSES) & seats["user_uri"].notna()]
-    labels = feature_labels(data)
+    labels = feature_labels(data.feature_adoption)
     if members.empty or labels.empty:
         return None
     adopted = data.feature_adoption.loc[data.feature_adoption["adopted"].fillna(False).astype(bool)]
@@ -207,12 +212,16 @@ def adoption_trend(data: DashboardData) -> Matrix | None:
     ofa = data.org_feature_adoption
     if ofa.empty:
         return None
-    labels = feature_labels(data)
+    labels = feature_labels(ofa)
     grid = ofa.pivot_table(
         index="feature", columns="month", values="adoption_share", aggfunc="max"
     ).reindex(index=labels["feature"])
     grid = (grid.fillna(0) * 100).round(0)
-    grid.index = labels["feature_label"]
+    in_plan = ofa.groupby("feature")["in_plan"].any().reindex(labels["feature"])
+    grid.index = [
+        label if included else f"{label} (not in plan)"
+        for label, included in zip(labels["feature_label"], in_plan, strict=True)
+    ]
     grid.columns = [pd.Timestamp(m).strftime("%b %Y") for m in grid.columns]
     return Matrix(grid, "month")
 

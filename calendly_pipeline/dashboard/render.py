@@ -22,6 +22,7 @@ from calendly_pipeline.dashboard.data import DashboardData, load
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+IDLE_COST_NOTE = "idle seats, service accounts left out"
 RECLAIM_COLUMNS = {
     "name": ("Name", "text"),
     "email": ("Email", "text"),
@@ -176,8 +177,8 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
         ("seats_active", "Active", f"{head.seats_active:,}", "used in the idle window"),
         ("seats_idle", "Idle", f"{head.seats_idle:,}", "no activity in the idle window"),
         ("seats_pending", "Pending", f"{head.seats_pending:,}", "invitations not accepted"),
-        ("idle_cost_month", "Idle cost / month", money(head.idle_cost_month), "idle + pending"),
-        ("idle_cost_year", "Idle cost / year", money(head.idle_cost_year), "idle + pending"),
+        ("idle_cost_month", "Idle cost / month", money(head.idle_cost_month), IDLE_COST_NOTE),
+        ("idle_cost_year", "Idle cost / year", money(head.idle_cost_year), IDLE_COST_NOTE),
     ]
     values = asdict(head)
     changes = [
