@@ -97,7 +97,9 @@ class RatePacer:
         else:
             if self._remaining < 1:
                 return None
-            interval = max(self._window_end - now, 0.0) / self._remaining
+            # Never faster than the nominal rate either, in case the server's window slides.
+            nominal = WINDOW_SECONDS / self._limit if self._limit else 0.0
+            interval = max(max(self._window_end - now, 0.0) / self._remaining, nominal)
         slot = max(now, self._next_slot)
         self._next_slot = slot + interval
         if self._remaining is not None:

@@ -1,0 +1,108 @@
+"""A distinctive token goes through every path that might print it; it must appear nowhere."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from calendly_pipeline.cli import app
+from calendly_pipeline.client import CalendlyError, OAuthCredentials, PersonalAccessToken
+from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.sandbox import FaultConfig
+from calendly_pipeline_tests.client.support import make_client
+
+CANARY = "CANARY-tok-9f1c2e7d5b3a4c6e8d0f1a2b3c4d5e6f-do-not-leak"
+CANARY_SECRET = "CANARY-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+def _materialize_with(resource: CalendlyResource) -> str:
+    """Run an asset that uses the resource; return the run's whole event log, serialized."""
+
+    @dg.asset
+    def connection(calendly: CalendlyResource) -> dg.MaterializeResult:
+        report = check_connection(calendly.get_client(), is_synthetic=calendly.is_synthetic)
+        calendly.get_client().get("/users/me")  # raises for the canary: the error is logged
+        return dg.MaterializeResult(metadata=report.to_metadata())
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [connection], resources={"calendly": resource}, instance=instance, raise_on_error=False
+        )
+        records = instance.all_logs(result.run_id)
+        run = instance.get_run_by_id(result.run_id)
+        return "\n".join(
+            [dg.serialize_value(r) for r in records] + [repr(run.run_config), repr(resource)]
+        )
+
+
+def test_canary_token_appears_nowhere(
+    faulty: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+
+    def record(exc: BaseException) -> None:
+        seen.extend([str(exc), repr(exc), repr(exc.__cause__), repr(exc.args)])
+
+    # A personal access token the API refuses.
+    pat = PersonalAccessToken(CANARY)
+    with make_client(faulty, pat) as client:
+        seen += [repr(client), repr(pat), str(pat)]
+        try:
+            client.get("/users/me", {"organization": "x"})
+        except CalendlyError as exc:
+            record(exc)
+        report = check_connection(client)
+        seen += [repr(report), str(report.to_metadata())]
+
+    # OAuth whose secret and refresh token are canaries: the refresh is refused.
+    oauth = OAuthCredentials("cid", CANARY_SECRET, CANARY, store_path=tmp_path / "o.json")
+    with make_client(faulty, oauth) as client:
+        seen += [repr(client), repr(oauth)]
+        try:
+            client.get("/users/me")
+        except CalendlyError as exc:
+            record(exc)
+
+    # Network faults while the canary is the bearer token.
+    faulty.set_faults(FaultConfig(drop_rate=1.0))
+    with make_client(faulty, pat) as client:
+        try:
+            client.get("/users/me")
+        except CalendlyError as exc:
+            record(exc)
+    faulty.set_faults(FaultConfig())
+
+    # The terminal check, and a Dagster run whose resource reads the canary from the environment.
+    monkeypatch.setenv("CALENDLY_API_TOKEN", CANARY)
+    monkeypatch.setenv("CALENDLY_API_BASE_URL", faulty.base_url)
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 1
+    seen.append(result.output)
+    seen.append(_materialize_with(CalendlyResource.from_env()))
+
+    seen += [r.getMessage() for r in caplog.records] + [caplog.text]
+    text = "\n".join(seen)
+    assert "token invalid or revoked" in text  # the paths above really ran
+    assert "reconnect needed" in text
+    assert CANARY not in text
+    assert CANARY_SECRET not in text
+
+
+def test_valid_token_stays_out_of_run_metadata_and_logs(
+    sandbox: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = sandbox.tokens["owner"]
+    monkeypatch.setenv("CALENDLY_API_TOKEN", token)
+    monkeypatch.setenv("CALENDLY_API_BASE_URL", sandbox.base_url)
+    log = _materialize_with(CalendlyResource.from_env())
+    assert '"role": "owner"' in log or "owner" in log
+    assert "CALENDLY_API_TOKEN" in log  # run config names the variable...
+    assert token not in log + caplog.text  # ...never its value

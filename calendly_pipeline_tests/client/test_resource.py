@@ -1,0 +1,62 @@
+"""CalendlyResource: secrets bound by variable name; the sandbox, loudly, when none are set."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from calendly_pipeline.connection import ENV_OAUTH_TRIO, ENV_TOKEN, SYNTHETIC_WARNING
+from calendly_pipeline.defs.resources import CalendlyResource
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (ENV_TOKEN, *ENV_OAUTH_TRIO, "CALENDLY_API_BASE_URL", "CALENDLY_AUTH_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _run(resource: CalendlyResource) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+
+    @dg.asset
+    def probe(calendly: CalendlyResource) -> None:
+        seen["caller"] = calendly.caller()
+        seen["meta"] = calendly.connection_metadata()
+        seen["synthetic"] = calendly.is_synthetic
+        seen["now"] = calendly.get_client().server_now
+
+    assert dg.materialize([probe], resources={"calendly": resource}).success
+    return seen
+
+
+def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyPatch) -> None:
+    no_credentials.setenv(ENV_TOKEN, sandbox.tokens["admin"])
+    no_credentials.setenv("CALENDLY_API_BASE_URL", sandbox.base_url)
+    resource = CalendlyResource.from_env()
+    seen = _run(resource)
+    assert seen["synthetic"] is False
+    assert seen["caller"].role == "admin"
+    assert seen["meta"] == {
+        "is_synthetic": False,
+        "api_host": sandbox.base_url,
+        "auth_method": "personal access token",
+    }
+    assert seen["now"] is not None
+
+
+def test_no_credentials_start_the_sandbox_and_say_so(
+    no_credentials: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    resource = CalendlyResource.from_env()
+    assert resource.api_token is None and resource.client_id is None
+    seen = _run(resource)
+    assert seen["synthetic"] is True
+    assert seen["meta"]["is_synthetic"] is True
+    assert seen["meta"]["api_host"].startswith("http://127.0.0.1:")
+    assert seen["caller"].role == "owner"
+    assert SYNTHETIC_WARNING in caplog.text
