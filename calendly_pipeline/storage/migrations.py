@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from calendly_pipeline.storage.naming import ident, literal, schema_ref, table_ref
+from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
 from calendly_pipeline.storage.raw_tables import META_TABLES, RAW_TABLES, SCHEMA_MIGRATIONS
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.storage.writes import transaction
@@ -78,9 +78,9 @@ def analytics_tables() -> tuple[TableSpec, ...]:
 
 
 def applied_versions(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[int]:
-    rows = conn.execute(
-        f"SELECT version FROM {table_ref(SCHEMA_MIGRATIONS, catalog)} ORDER BY version"
-    ).fetchall()
+    rows = run(
+        conn, f"SELECT version FROM {table_ref(SCHEMA_MIGRATIONS, catalog)} ORDER BY version"
+    )
     return [r[0] for r in rows]
 
 
@@ -101,7 +101,7 @@ def migrate(
         raise ValueError(f"migration versions must be unique and increasing, got {versions}")
     with transaction(conn):
         for sql in create_tables([SCHEMA_MIGRATIONS])(catalog):
-            conn.execute(sql)
+            run(conn, sql)
     done = set(applied_versions(conn, catalog))
     unknown = done - set(versions)
     if unknown:
@@ -115,8 +115,9 @@ def migrate(
             continue
         with transaction(conn):
             for sql in m.statements(catalog):
-                conn.execute(sql)
-            conn.execute(
+                run(conn, sql)
+            run(
+                conn,
                 f"INSERT INTO {table_ref(SCHEMA_MIGRATIONS, catalog)} VALUES (?, ?, ?)",
                 [m.version, m.description, datetime.now(UTC)],
             )
@@ -135,7 +136,8 @@ def table_columns(
     """(name, DuckDB type) of the table as it exists, in column order; empty if it does not."""
     return [
         (name, dtype)
-        for name, dtype in conn.execute(
+        for name, dtype in run(
+            conn,
             """
             SELECT column_name, data_type FROM duckdb_columns()
             WHERE database_name = coalesce(?, current_database())
@@ -143,15 +145,14 @@ def table_columns(
             ORDER BY column_index
             """,
             [catalog, spec.schema, spec.name],
-        ).fetchall()
+        )
     ]
 
 
 def spec_columns(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple[str, str]]:
     """(name, type) as DuckDB spells the spec's types (TIMESTAMPTZ -> TIMESTAMP WITH TIME ZONE)."""
     return [
-        (c.name, conn.execute(f"SELECT typeof(CAST(NULL AS {c.type}))").fetchone()[0])
-        for c in spec.columns
+        (c.name, run(conn, f"SELECT typeof(CAST(NULL AS {c.type}))")[0][0]) for c in spec.columns
     ]
 
 
@@ -164,11 +165,11 @@ def ensure_analytics_tables(
     """
     with transaction(conn):
         for sql in create_tables(specs)(catalog):
-            conn.execute(sql)
+            run(conn, sql)
         for spec in specs:
             if table_columns(conn, spec, catalog) != spec_columns(conn, spec):
-                conn.execute(f"DROP TABLE {table_ref(spec, catalog)}")
-                conn.execute(create_table_sql(spec, catalog))
+                run(conn, f"DROP TABLE {table_ref(spec, catalog)}")
+                run(conn, create_table_sql(spec, catalog))
 
 
 def sync_comments(
@@ -177,7 +178,8 @@ def sync_comments(
     """Copy spec descriptions into DuckDB comments, so analysts see them in any SQL client."""
     current = {
         (schema, table, column): comment
-        for schema, table, column, comment in conn.execute(
+        for schema, table, column, comment in run(
+            conn,
             """
             SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
             WHERE database_name = coalesce(?, current_database())
@@ -186,7 +188,7 @@ def sync_comments(
             WHERE database_name = coalesce(?, current_database())
             """,
             [catalog, catalog],
-        ).fetchall()
+        )
     }
     statements = []
     for spec in specs:
@@ -201,4 +203,4 @@ def sync_comments(
     if statements:
         with transaction(conn):
             for sql in statements:
-                conn.execute(sql)
+                run(conn, sql)

@@ -519,4 +519,3 @@ SYNC_RUNS = TableSpec(
 )
 
 META_TABLES: tuple[TableSpec, ...] = (SCHEMA_MIGRATIONS, SYNC_INFO, SYNC_RUNS)
-

@@ -107,7 +107,7 @@ def table_counts(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None)
     return {
         spec.qualified_name: conn.execute(
             f"SELECT count(*) FROM {table_ref(spec, catalog)}"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         for spec in all_tables()
         if (spec.schema, spec.name) in existing
     }
@@ -118,7 +118,7 @@ def read_sync_info(
 ) -> dict[str, Any] | None:
     """The one `meta.sync_info` row as a dict, or None before the first sync finished."""
     cursor = _utc(conn).execute(f"SELECT * FROM {table_ref(SYNC_INFO, catalog)} LIMIT 1")
-    row = cursor.fetchone()
-    if row is None:
+    rows = cursor.fetchall()
+    if not rows:
         return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+    return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))

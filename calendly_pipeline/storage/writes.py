@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from calendly_pipeline.storage.naming import ident, table_ref
+from calendly_pipeline.storage.naming import ident, run, table_ref
 from calendly_pipeline.storage.raw_tables import (
     INVITEE_QUESTIONS_AND_ANSWERS,
     INVITEES,
@@ -49,7 +49,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     if conn in _in_transaction:
         yield conn
         return
-    conn.execute("BEGIN TRANSACTION")
+    run(conn, "BEGIN TRANSACTION")
     _in_transaction.add(conn)
     try:
         yield conn
@@ -59,7 +59,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         raise
     _in_transaction.discard(conn)
     try:
-        conn.execute("COMMIT")
+        run(conn, "COMMIT")
     except BaseException:
         _rollback(conn)
         raise
@@ -68,7 +68,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
     # The failed statement may already have aborted the transaction; the first error matters.
     with suppress(duckdb.Error):
-        conn.execute("ROLLBACK")
+        run(conn, "ROLLBACK")
 
 
 _names = count()
@@ -81,8 +81,13 @@ def _registered(conn: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> Iterator[s
     conn.register(name, df)
     try:
         yield ident(name)
-    finally:
-        conn.unregister(name)
+    except BaseException:
+        # An aborted transaction refuses even this; its ROLLBACK drops the view anyway, and
+        # the error worth reporting is the one in flight.
+        with suppress(duckdb.Error):
+            conn.unregister(name)
+        raise
+    conn.unregister(name)
 
 
 def _uri_frame(uris: Iterable[str]) -> pd.DataFrame:
@@ -114,9 +119,9 @@ def _insert(
         latest = "ORDER BY updated_at DESC NULLS LAST" if "updated_at" in df.columns else ""
         dedup = f" QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1"
     with _registered(conn, df) as frame:
-        return conn.execute(
-            f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {frame}{dedup}"
-        ).fetchone()[0]
+        return run(
+            conn, f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {frame}{dedup}"
+        )[0][0]
 
 
 def replace_all(
@@ -129,7 +134,7 @@ def replace_all(
     """Full refresh: the table holds exactly `df` afterwards. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
     with transaction(conn):
-        conn.execute(f"DELETE FROM {table_ref(spec, catalog)}")
+        run(conn, f"DELETE FROM {table_ref(spec, catalog)}")
         return _insert(conn, spec, df, catalog)
 
 
@@ -155,17 +160,19 @@ def replace_window(
     with transaction(conn):
         if not df.empty:
             with _registered(conn, df) as frame:
-                outside = conn.execute(
+                outside = run(
+                    conn,
                     f"SELECT count(*) FROM {frame} WHERE NOT "
                     f"({ident(column)} >= ? AND {ident(column)} < ?)",
                     [start, end],
-                ).fetchone()[0]
+                )[0][0]
             if outside:
                 raise ValueError(
                     f"{outside} row(s) for {spec.qualified_name} have {column} outside "
                     f"[{start}, {end})"
                 )
-        conn.execute(
+        run(
+            conn,
             f"DELETE FROM {table_ref(spec, catalog)} "
             f"WHERE {ident(column)} >= ? AND {ident(column)} < ?",
             [start, end],
@@ -187,8 +194,8 @@ def upsert(
     join = " AND ".join(f"t.{ident(k)} = f.{ident(k)}" for k in spec.primary_key)
     with transaction(conn):
         with _registered(conn, df) as frame:
-            conn.execute(
-                f"DELETE FROM {table_ref(spec, catalog)} AS t USING {frame} AS f WHERE {join}"
+            run(
+                conn, f"DELETE FROM {table_ref(spec, catalog)} AS t USING {frame} AS f WHERE {join}"
             )
         return _insert(conn, spec, df, catalog)
 
@@ -215,9 +222,10 @@ def replace_children(
         _registered(conn, _uri_frame(parent_uris)) as parents,
         _registered(conn, df) as frame,
     ):
-        conn.execute(
+        run(
+            conn,
             f"DELETE FROM {target} WHERE {col} IN "
-            f"(SELECT uri FROM {parents} UNION SELECT {col} FROM {frame})"
+            f"(SELECT uri FROM {parents} UNION SELECT {col} FROM {frame})",
         )
         return _insert(conn, spec, df, catalog)
 
@@ -243,14 +251,16 @@ def mark_deleted(
     target = table_ref(spec, catalog)
     col = ident(column)
     with transaction(conn), _registered(conn, _uri_frame(seen_uris)) as seen:
-        marked = conn.execute(
+        marked = run(
+            conn,
             f"UPDATE {target} SET deleted_at = ? WHERE {col} >= ? AND {col} < ? "
             f"AND deleted_at IS NULL AND uri NOT IN (SELECT uri FROM {seen}) RETURNING uri",
             [at, start, end],
-        ).fetchall()
-        conn.execute(
+        )
+        run(
+            conn,
             f"UPDATE {target} SET deleted_at = NULL "
-            f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})"
+            f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})",
         )
     return sorted(u for (u,) in marked)
 
@@ -265,13 +275,14 @@ def purge_invitees(
     """
     invitees = table_ref(INVITEES, catalog)
     with transaction(conn), _registered(conn, _uri_frame(event_uris)) as events:
-        conn.execute(
+        run(
+            conn,
             f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS, catalog)} WHERE invitee_uri "
-            f"IN (SELECT uri FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events}))"
+            f"IN (SELECT uri FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events}))",
         )
-        return conn.execute(
-            f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})"
-        ).fetchone()[0]
+        return run(conn, f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})")[
+            0
+        ][0]
 
 
 def snapshot_memberships(
@@ -302,11 +313,12 @@ def snapshot_memberships(
     }
     select = ", ".join(f"{ident(s)} AS {ident(d)}" for d, s in pick.items() if s in present)
     with transaction(conn):
-        conn.execute(f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot_date])
+        run(conn, f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot_date])
         if memberships.empty:
             return 0
         with _registered(conn, memberships) as frame:
-            conn.execute(
+            run(
+                conn,
                 f"INSERT INTO {target} BY NAME SELECT ?::DATE AS snapshot_date, {select} "
                 f"FROM {frame}",
                 [snapshot_date],
@@ -324,8 +336,10 @@ def _insert_values(
             f"{spec.qualified_name} has no column(s) {unknown}; its columns are {list(types)}"
         )
     select = ", ".join(f"CAST(? AS {types[k]}) AS {ident(k)}" for k in values)
-    conn.execute(
-        f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT {select}", list(values.values())
+    run(
+        conn,
+        f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT {select}",
+        list(values.values()),
     )
 
 
@@ -336,7 +350,7 @@ def write_sync_info(
     if "org_uri" not in values:
         raise FrameMismatchError("meta.sync_info needs org_uri")
     with transaction(conn):
-        conn.execute(f"DELETE FROM {table_ref(SYNC_INFO, catalog)}")
+        run(conn, f"DELETE FROM {table_ref(SYNC_INFO, catalog)}")
         _insert_values(conn, SYNC_INFO, values, catalog)
 
 
@@ -352,7 +366,8 @@ def record_sync_run(
     """Add (or, on a retried run, replace) one `meta.sync_runs` row."""
     target = table_ref(SYNC_RUNS, catalog)
     with transaction(conn):
-        conn.execute(
+        run(
+            conn,
             f"DELETE FROM {target} WHERE run_id = ? AND asset = ? AND partition = ?",
             [run_id, asset, partition],
         )
