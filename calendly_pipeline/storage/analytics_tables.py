@@ -6,7 +6,9 @@ enforces it); migrations create the tables and `docs/tables.md` is rendered from
 
 from __future__ import annotations
 
-from calendly_pipeline.storage.spec import Column, TableSpec
+from pathlib import Path
+
+from calendly_pipeline.storage.spec import Column, TableSpec, render_markdown
 
 _MONTH = Column(
     "month",
@@ -291,3 +293,21 @@ ANALYTICS_TABLES: list[TableSpec] = [
     EVENT_TYPE_USAGE,
     SEAT_HISTORY,
 ]
+
+DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "tables.md"
+BEGIN = "<!-- BEGIN generated from storage/analytics_tables.py; edit the specs, not this -->"
+END = "<!-- END generated -->"
+
+
+def docs_with_tables(text: str) -> str:
+    """`docs/tables.md` with its generated part replaced by the current specs."""
+    head, _, rest = text.partition(BEGIN)
+    _, found, tail = rest.partition(END)
+    if not found:
+        raise ValueError(f"docs/tables.md lacks the markers {BEGIN!r} ... {END!r}")
+    return f"{head}{BEGIN}\n\n{render_markdown(ANALYTICS_TABLES)}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    DOCS_PATH.write_text(docs_with_tables(DOCS_PATH.read_text()))
+    print(f"wrote {DOCS_PATH}")

@@ -201,3 +201,27 @@ class RawWorld:
             assert not unknown, f"builder wrote columns {unknown} that raw.{spec.name} lacks"
             out[spec.name] = pd.DataFrame(rows, columns=spec.column_names)
         return out
+
+
+def sample_world() -> RawWorld:
+    """A small organization touching every rule at once (for table-level tests)."""
+    w = RawWorld(plan="enterprise")
+    alice, bob, carol = w.member("alice", role="owner"), w.member("bob"), w.member("carol")
+    w.member("idle_ivan")
+    w.member("newbie", joined_days_ago=5)
+    w.member("bot", email="bot@acme.test")
+    eve = w.removed_member("eve")
+    w.invitation("frank@acme.test", 40)
+    w.group("Sales", alice, bob)
+    solo = w.event_type(alice, secret=True, duration_options=[15, 30])
+    collective = w.event_type(None, pooling_type="collective")
+    group = w.event_type(bob, kind="group")
+    w.event([alice], solo, 100, invitees=[{"utm_source": "mail"}])
+    w.event([alice], solo, 30, status="canceled", canceler_type="host")
+    w.event([alice, bob, carol], collective, 10, location_type="google_conference")
+    w.event([bob], group, 3, invitees=[{}] * 8 + [{"no_show_uri": "n"}])
+    w.event([eve], solo, 50, invitees=[{"payment_provider": "stripe"}])
+    w.event([carol], solo, -5)
+    w.webhook(bob, 20)
+    w.log(alice, 1)
+    return w

@@ -1,0 +1,107 @@
+"""Data-quality checks: bad raw data fails a check whose message names the offending rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from calendly_pipeline.transforms import checks
+from calendly_pipeline.transforms.adoption import org_feature_adoption
+from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.utilization import seat_utilization
+from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
+
+CONFIG = UtilizationConfig()
+
+
+def test_clean_sample_passes_every_check() -> None:
+    frames = sample_world().frames()
+    results = [
+        checks.check_unique_keys(frames["scheduled_events"], ["uri"], "raw.scheduled_events"),
+        checks.check_unique_keys(
+            frames["event_hosts"], ["event_uri", "user_uri"], "raw.event_hosts"
+        ),
+        checks.check_invitees_have_events(frames),
+        checks.check_events_have_hosts(frames),
+        checks.check_cancellations_attributed(frames),
+        checks.check_seat_arithmetic(seat_utilization(frames, CONFIG, AS_OF)),
+        checks.check_adoption_shares(org_feature_adoption(frames, CONFIG, AS_OF)),
+    ]
+    assert all(passed for passed, _ in results), results
+
+
+def test_duplicate_and_null_keys_are_named() -> None:
+    events = sample_world().frames()["scheduled_events"]
+    bad = pd.concat(
+        [events, events.iloc[[0]], events.iloc[[1]].assign(uri=None)], ignore_index=True
+    )
+    passed, message = checks.check_unique_keys(bad, ["uri"], "raw.scheduled_events")
+    assert not passed
+    assert events["uri"].iloc[0] in message and "null key" in message
+    assert "raw.scheduled_events" in message
+    passed, message = checks.check_unique_keys(events, ["nope"], "raw.scheduled_events")
+    assert not passed and "nope" in message
+
+
+def test_invitee_without_its_event_is_named() -> None:
+    frames = sample_world().frames()
+    invitees = frames["invitees"]
+    frames["invitees"] = invitees.assign(
+        event_uri=invitees["event_uri"].mask(invitees.index == 0, "https://x/scheduled_events/GONE")
+    )
+    passed, message = checks.check_invitees_have_events(frames)
+    assert not passed
+    assert invitees["uri"].iloc[0] in message and "GONE" in message
+
+
+def test_invitee_of_a_deleted_event_is_an_orphan() -> None:
+    frames = sample_world().frames()
+    events = frames["scheduled_events"]
+    frames["scheduled_events"] = events.assign(
+        deleted_at=events["created_at"].where(events.index == 0)
+    )
+    passed, message = checks.check_invitees_have_events(frames)
+    assert not passed and events["uri"].iloc[0] in message
+
+
+def test_hostless_event_and_unattributed_cancellation_are_named() -> None:
+    frames = sample_world().frames()
+    first = frames["scheduled_events"]["uri"].iloc[0]
+    frames["event_hosts"] = frames["event_hosts"][frames["event_hosts"]["event_uri"] != first]
+    events = frames["scheduled_events"]
+    frames["scheduled_events"] = events.assign(
+        status=events["status"].mask(events.index == 0, "canceled")
+    )
+    passed, message = checks.check_events_have_hosts(frames)
+    assert not passed and first in message
+    passed, message = checks.check_cancellations_attributed(frames)
+    assert not passed and first in message
+
+
+def test_seat_arithmetic_names_rows_with_another_status() -> None:
+    seats = seat_utilization(sample_world().frames(), CONFIG, AS_OF)
+    passed, message = checks.check_seat_arithmetic(seats)
+    assert passed and "removed=1" in message
+    broken = seats.assign(status=seats["status"].mask(seats.index == 2, "zombie"))
+    passed, message = checks.check_seat_arithmetic(broken)
+    assert not passed and seats["seat_id"].iloc[2] in message and "zombie" in message
+
+
+def test_adoption_share_outside_unit_interval_is_named() -> None:
+    org = org_feature_adoption(sample_world().frames(), CONFIG, AS_OF)
+    broken = org.assign(adoption_share=org["adoption_share"].mask(org.index == 0, 1.5))
+    passed, message = checks.check_adoption_shares(broken)
+    assert not passed and org["feature"].iloc[0] in message and "1.500" in message
+
+
+def test_partition_freshness() -> None:
+    days = [date(2026, 6, d) for d in range(1, 30)]
+    assert checks.check_partition_freshness(days, AS_OF)[0]
+    passed, message = checks.check_partition_freshness(days[:-3], AS_OF)
+    assert not passed and "2026-06-26 is 4 days behind 2026-06-30" in message
+    passed, message = checks.check_partition_freshness(
+        [d for d in days if d.day != 10] + ["2026-06-30"], AS_OF
+    )
+    assert not passed and "missing partition(s): 2026-06-10" in message
+    assert not checks.check_partition_freshness([], AS_OF)[0]
