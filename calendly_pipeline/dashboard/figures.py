@@ -126,41 +126,50 @@ def _pct(share: float | None) -> str:
 
 
 def top_event_types(usage: pd.DataFrame) -> go.Figure:
-    labels = usage.apply(
-        lambda r: (
-            f"{r['bookings']:,} · {r['cancellation_rate']:.0%} canceled · "
-            f"{r['no_show_rate']:.0%} no-show"
-        ),
-        axis=1,
-    )
-    names = usage["name"].fillna("(unnamed)") + usage["owner_name"].map(
-        lambda o: f" ({o})" if isinstance(o, str) and o else ""
-    )
+    """Bookings on the bars; the rates sit under each name so nothing is clipped on a phone."""
+    names = [
+        f"{name or '(unnamed)'}{f' ({owner})' if isinstance(owner, str) and owner else ''}<br>"
+        f"<span style='font-size:11px'>{_pct(canceled)} canceled · {_pct(no_show)} no-show</span>"
+        for name, owner, canceled, no_show in zip(
+            usage["name"],
+            usage["owner_name"],
+            usage["cancellation_rate"],
+            usage["no_show_rate"],
+            strict=True,
+        )
+    ]
     fig = go.Figure(
         go.Bar(
             x=usage["bookings"],
             y=names,
             orientation="h",
             marker_color=OKABE_ITO["blue"],
-            text=labels,
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x} bookings<extra></extra>",
+            text=usage["bookings"],
+            textposition="auto",
+            insidetextanchor="end",
+            hovertemplate="%{x} bookings<extra></extra>",
         )
     )
-    fig = _layout(fig, 60 + 34 * len(usage))
+    fig = _layout(fig, 50 + 46 * len(usage))
+    fig.update_layout(margin={"t": 10})
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="bookings", range=[0, float(usage["bookings"].max()) * 1.6])
+    fig.update_xaxes(title="bookings")
     return fig
 
 
 def group_comparison(groups: pd.DataFrame, currency: str) -> go.Figure:
-    """Seats per group stacked by status; the idle cost is printed next to each bar."""
+    """Seats per group stacked by status; totals and idle cost sit under each group's name."""
+    names = [
+        f"{group}<br><span style='font-size:11px'>{n} seats · idle {currency}{cost:,.0f}/mo</span>"
+        for group, n, cost in zip(
+            groups["group"], groups["seats"], groups["idle_cost_month"], strict=True
+        )
+    ]
     fig = go.Figure()
     for status in STATUS_ORDER:
         fig.add_bar(
             name=status,
-            y=groups["group"],
+            y=names,
             x=groups[status],
             orientation="h",
             marker_color=STATUS_COLOURS[status],
@@ -168,25 +177,12 @@ def group_comparison(groups: pd.DataFrame, currency: str) -> go.Figure:
             textposition="inside",
             insidetextanchor="middle",
             textangle=0,
-            hovertemplate=f"%{{y}}: %{{x}} {status} seats<extra></extra>",
+            hovertemplate=f"%{{x}} {status} seats<extra></extra>",
         )
-    fig.add_scatter(
-        y=groups["group"],
-        x=groups["seats"],
-        mode="text",
-        text=[
-            f"  {n} seats · idle {currency}{c:,.0f}/mo"
-            for n, c in zip(groups["seats"], groups["idle_cost_month"], strict=True)
-        ],
-        textposition="middle right",
-        showlegend=False,
-        hoverinfo="skip",
-        cliponaxis=False,
-    )
-    fig = _layout(fig, 90 + 36 * len(groups))
+    fig = _layout(fig, 80 + 46 * len(groups))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="seats", range=[0, float(groups["seats"].max()) * 1.6])
+    fig.update_xaxes(title="seats")
     return fig
 
 

@@ -124,11 +124,11 @@ def reclaim_rows(seats: pd.DataFrame) -> pd.DataFrame:
             "monthly_cost": rows["monthly_cost"].fillna(0).astype(float).round(2),
             "recommendation": rows["recommendation"]
             .fillna("")
-            .where(~rows["excluded"].fillna(False).astype(bool), "review (excluded account)"),
+            .where(~rows["excluded"].fillna(False).astype(bool), "review (excluded)"),
         }
     )
     return out.sort_values(
-        ["monthly_cost", "days_idle", "name"], ascending=[False, False, True], na_position="first"
+        ["monthly_cost", "days_idle", "name"], ascending=[False, False, True], na_position="last"
     ).reset_index(drop=True)
 
 
