@@ -1,0 +1,1077 @@
+"""The Starlette application: Calendly API v2 read endpoints, OAuth token endpoint, world controls.
+
+Request flow: `Gate` (pure ASGI: rate limit, faults, `Date` and `X-RateLimit-*` headers, stats)
+wraps the Starlette router, whose handlers authenticate, scope, filter and paginate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from calendly_pipeline.sandbox.config import PLANS, FaultConfig
+from calendly_pipeline.sandbox.ids import parse_ts_us
+from calendly_pipeline.sandbox.pagination import (
+    ApiError,
+    Pager,
+    decode_token,
+    forbidden,
+    invalid,
+    not_found,
+    page_of,
+    parse_count,
+)
+from calendly_pipeline.sandbox.world import World
+
+NOT_IN_ORG = "This user is not in your organization"
+ALSO_ORG = (
+    "Please also specify organization when requesting events for a user (or group) "
+    "within your organization."
+)
+NOT_ALLOWED_EVENT = "You are not allowed to view this event"
+UPGRADE_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
+UPGRADE_STANDARD = "Please upgrade your Calendly account to Standard"
+_UUIDISH = re.compile(r"[0-9A-Za-z-]{8,}$")
+_SCAN_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: int
+    role: str
+
+    @property
+    def admin(self) -> bool:
+        return self.role in ("owner", "admin")
+
+
+class DropConnection(Exception):
+    """Raised mid-body so uvicorn closes the socket (the drop_rate fault)."""
+
+
+# ~~~
+# request helpers
+# ~~~
+def authenticate(world: World, request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    bad = ApiError(401, "Unauthenticated", "The access token is invalid")
+    if scheme.lower() != "bearer" or not token:
+        raise bad
+    info = world.tokens.get(token)
+    if info is None or info.revoked or not world.is_member(info.user):
+        raise bad
+    if info.expires_us is not None and info.expires_us <= world.now_us:
+        raise ApiError(401, "Unauthenticated", "The access token expired")
+    return Caller(info.user, world.role(info.user))
+
+
+def ref(world: World, request: Request, name: str, kind: str, unknown: ApiError) -> int | None:
+    """Resolve a URI-valued filter; absent gives None, unknown raises `unknown`."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    tail = raw.rstrip("/").rsplit("/", 1)[-1]
+    if not _UUIDISH.match(tail):
+        raise invalid(name, "must be a valid URI")
+    idx = world.lookup(kind, raw)
+    if idx is None:
+        raise unknown
+    return idx
+
+
+def require_org(world: World, request: Request, required: bool = True) -> bool:
+    """True when `organization` names the caller's organization; 403 for any other one."""
+    raw = request.query_params.get("organization")
+    if raw is None or raw == "":
+        if required:
+            raise invalid("organization", "is required")
+        return False
+    ref(world, request, "organization", "organization", forbidden())
+    return True
+
+
+def member_ref(world: World, request: Request, name: str = "user") -> int | None:
+    idx = ref(world, request, name, "user", forbidden(NOT_IN_ORG))
+    if idx is not None and not world.is_member(idx):
+        raise forbidden(NOT_IN_ORG)
+    return idx
+
+
+def parse_bool(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise invalid(name, "must be true or false")
+
+
+def parse_time(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_ts_us(raw)
+    except ValueError:
+        raise invalid(name, "must be an ISO 8601 date-time with a time zone") from None
+
+
+def parse_enum(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise invalid(name, f"must be one of {', '.join(allowed)}")
+    return raw
+
+
+def parse_sort(
+    raw: str | None, allowed: tuple[str, ...], default: str, name: str = "sort"
+) -> list[tuple[str, bool]]:
+    """`field:direction[,field:direction]` into [(field, descending)]."""
+    out = []
+    for part in (raw or default).split(","):
+        field, _, direction = part.strip().partition(":")
+        direction = direction or "asc"
+        if field not in allowed or direction not in ("asc", "desc"):
+            raise invalid(name, f"must be field:asc|desc with field in {', '.join(allowed)}")
+        out.append((field, direction == "desc"))
+    return out
+
+
+def collection(items: list[dict], pagination: dict, **extra: Any) -> dict:
+    return {"collection": items, "pagination": pagination, **extra}
+
+
+# ~~~
+# endpoints
+# ~~~
+class Api:
+    """Handlers; each runs under the world lock with the authenticated caller."""
+
+    def __init__(self, world: World, gate: Gate) -> None:
+        self.world, self.gate = world, gate
+
+    def pager(self, request: Request) -> Pager:
+        return Pager(request, self.world.base, repeat=self.gate.faults.repeat_page_token)
+
+    def list_page(
+        self,
+        request: Request,
+        items: list,
+        key: Callable,
+        desc: list[bool],
+        scope: str,
+        render: Callable,
+        maximum: int = 100,
+        **extra: Any,
+    ) -> dict:
+        count = parse_count(request, maximum)
+        chunk, next_key = page_of(items, key, desc, request, scope, count)
+        return collection(
+            [render(i) for i in chunk], self.pager(request).block(count, next_key, scope), **extra
+        )
+
+    # users and organization -------------------------------------------------------------------
+    def users_me(self, request: Request, c: Caller) -> dict:
+        return {"resource": self.world.user_json(self.world.data.users[c.user])}
+
+    def user(self, request: Request, c: Caller) -> dict:
+        uuid = request.path_params["uuid"]
+        idx = c.user if uuid == "me" else self.world.lookup("user", uuid)
+        if idx is None or not self.world.is_member(idx):
+            raise not_found()
+        return {"resource": self.world.user_json(self.world.data.users[idx])}
+
+    def organization(self, request: Request, c: Caller) -> dict:
+        if self.world.lookup("organization", request.path_params["uuid"]) is None:
+            raise not_found()
+        return {"resource": self.world.organization_json()}
+
+    def memberships(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        has_org = require_org(w, request, required=False)
+        user = ref(w, request, "user", "user", not_found())
+        if not has_org and user is None:
+            raise invalid("organization", "organization or user is required")
+        role = parse_enum(request, "role", ("owner", "admin", "user"))
+        email = request.query_params.get("email")
+        rows = [
+            u
+            for u in w.members()
+            if (user is None or u.idx == user)
+            and (role is None or u.role == role)
+            and (email is None or u.email == email)
+        ]
+        rows.sort(key=lambda u: (u.joined_us, u.idx))
+        return self.list_page(
+            request,
+            rows,
+            lambda u: (u.joined_us, u.idx),
+            [False, False],
+            "memberships",
+            w.membership_json,
+        )
+
+    def membership(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("membership", request.path_params["uuid"])
+        if idx is None or not self.world.is_member(idx):
+            raise not_found()
+        return {"resource": self.world.membership_json(self.world.data.users[idx])}
+
+    def _check_org_path(self, uuid: str) -> None:
+        if self.world.lookup("organization", uuid) is None:
+            raise forbidden()
+
+    def invitations(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        self._check_org_path(request.path_params["uuid"])
+        if not c.admin:
+            raise forbidden()
+        status = parse_enum(request, "status", ("pending", "accepted", "declined"))
+        email = request.query_params.get("email")
+        (_field, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        rows = [
+            i
+            for i in w.data.invitations
+            if (status is None or i.status == status) and (email is None or i.email == email)
+        ]
+        rows.sort(key=lambda i: (i.created_us, i.idx), reverse=desc)
+        return self.list_page(
+            request,
+            rows,
+            lambda i: (i.created_us, i.idx),
+            [desc, desc],
+            f"invitations:{desc}",
+            w.invitation_json,
+        )
+
+    def invitation(self, request: Request, c: Caller) -> dict:
+        self._check_org_path(request.path_params["org_uuid"])
+        if not c.admin:
+            raise forbidden()
+        idx = self.world.lookup("invitation", request.path_params["uuid"])
+        if idx is None:
+            raise not_found()
+        return {"resource": self.world.invitation_json(self.world.data.invitations[idx])}
+
+    # groups ------------------------------------------------------------------------------------
+    def groups(self, request: Request, c: Caller) -> dict:
+        require_org(self.world, request)
+        rows = list(range(len(self.world.data.groups)))
+        return self.list_page(
+            request, rows, lambda g: (g,), [False], "groups", self.world.group_json
+        )
+
+    def group(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("group", request.path_params["uuid"])
+        if idx is None:
+            raise not_found()
+        return {"resource": self.world.group_json(idx)}
+
+    def relationships(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        require_org(w, request, required=False)
+        group = ref(w, request, "group", "group", not_found())
+        owner_raw = request.query_params.get("owner")
+        owner: tuple[str, int] | None = None
+        if owner_raw:
+            if "/invitations/" in owner_raw:
+                idx = ref(w, request, "owner", "invitation", not_found())
+                owner = ("invitation", idx)
+            else:
+                owner = ("membership", ref(w, request, "owner", "membership", not_found()))
+        rows = [
+            r
+            for r in w.live_relationships()
+            if (group is None or r.group == group)
+            and (owner is None or (r.owner_kind, r.owner) == owner)
+        ]
+        return self.list_page(
+            request,
+            rows,
+            lambda r: (r.created_us, r.idx),
+            [False, False],
+            "relationships",
+            w.relationship_json,
+        )
+
+    def relationship(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("relationship", request.path_params["uuid"])
+        if idx is None or self.world.data.relationships[idx] not in self.world.live_relationships():
+            raise not_found()
+        return {"resource": self.world.relationship_json(self.world.data.relationships[idx])}
+
+    # event types -------------------------------------------------------------------------------
+    def event_types(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        has_org = require_org(w, request, required=False)
+        user = member_ref(w, request)
+        if not has_org and user is None:
+            raise invalid("organization", "organization or user is required")
+        active = parse_bool(request, "active")
+        managed = parse_bool(request, "admin_managed")
+        sort = parse_sort(
+            request.query_params.get("sort"),
+            ("name", "position", "created_at", "updated_at"),
+            "name:asc",
+        )
+        rows = [
+            et
+            for et in w.data.event_types
+            if et.deleted_us is None
+            and (user is None or user in et.hosts)
+            and (active is None or et.active == active)
+            and (managed is None or et.admin_managed == managed)
+        ]
+        fields = {
+            "name": lambda e: e.name,
+            "position": lambda e: e.position,
+            "created_at": lambda e: e.created_us,
+            "updated_at": lambda e: e.updated_us,
+        }
+
+        def key(et: Any) -> tuple:
+            return (*(fields[f](et) for f, _ in sort), et.idx)
+
+        desc = [d for _, d in sort] + [False]
+        for i in reversed(range(len(desc))):
+            rows.sort(key=lambda e, i=i: key(e)[i], reverse=desc[i])
+        scope = "event_types:" + ",".join(f"{f}{int(d)}" for f, d in sort)
+        return self.list_page(request, rows, key, desc, scope, lambda et: w.event_type_json(et.idx))
+
+    def event_type(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("event_type", request.path_params["uuid"])
+        if idx is None:
+            raise not_found()
+        return {"resource": self.world.event_type_json(idx)}
+
+    def event_type_memberships(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        raw = request.query_params.get("event_type")
+        if not raw:
+            raise invalid("event_type", "is required")
+        et_idx = ref(w, request, "event_type", "event_type", not_found())
+        hosts = [h for h in w.data.event_types[et_idx].hosts if w.is_member(h)]
+        return self.list_page(
+            request,
+            hosts,
+            lambda h: (h,),
+            [False],
+            "etm",
+            lambda h: w.event_type_membership_json(et_idx, h),
+        )
+
+    # scheduled events ----------------------------------------------------------------------------
+    def scheduled_events(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        has_org = require_org(w, request, required=False)
+        user = member_ref(w, request)
+        group = ref(w, request, "group", "group", not_found())
+        if not (has_org or user is not None or group is not None):
+            raise invalid("organization", "one of organization, user or group is required")
+        if group is not None and not has_org:
+            raise forbidden(ALSO_ORG)
+        if user is not None and user != c.user and not has_org:
+            raise forbidden(ALSO_ORG)
+        if not c.admin and (user is None or user != c.user):
+            raise forbidden()
+        status = parse_enum(request, "status", ("active", "canceled"))
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("start_time",), "start_time:asc"
+        )
+        lo_t = parse_time(request, "min_start_time")
+        hi_t = parse_time(request, "max_start_time")
+        email = request.query_params.get("invitee_email")
+        count = parse_count(request)
+        ev = w.data.events
+        s = ev.sorted_start
+        lo = 0 if lo_t is None else int(np.searchsorted(s, lo_t, "left"))
+        hi = len(s) if hi_t is None else int(np.searchsorted(s, hi_t, "left"))
+        scope = f"events:{int(desc)}"
+        cursor = decode_token(request, scope)
+        if cursor is not None:
+            try:
+                c_start, c_eid = int(cursor[0]), int(cursor[1])
+            except (ValueError, IndexError, TypeError):
+                raise invalid("page_token", "is invalid") from None
+            # rows are ordered by (start, id); descending order is the same list reversed
+            pos = int(np.searchsorted(s, c_start, "left"))
+            while pos < len(s) and s[pos] == c_start and ev.order[pos] < c_eid:
+                pos += 1
+            if desc:
+                hi = min(hi, pos)
+            else:
+                lo = max(lo, pos + 1 if pos < len(s) and ev.order[pos] == c_eid else pos)
+        hosts: np.ndarray | None = None
+        if user is not None:
+            hosts = np.asarray([user])
+        elif group is not None:
+            hosts = np.asarray(
+                sorted(
+                    {
+                        r.owner
+                        for r in w.live_relationships()
+                        if r.group == group and r.owner_kind == "membership"
+                    }
+                )
+            )
+        picked: list[int] = []
+        while len(picked) <= count and lo < hi:
+            if desc:
+                block = ev.order[max(lo, hi - _SCAN_CHUNK) : hi][::-1]
+                hi = max(lo, hi - _SCAN_CHUNK)
+            else:
+                block = ev.order[lo : min(hi, lo + _SCAN_CHUNK)]
+                lo = min(hi, lo + _SCAN_CHUNK)
+            mask = ~ev.deleted[block]
+            if status is not None:
+                mask &= ev.status[block] == (1 if status == "canceled" else 0)
+            if hosts is not None:
+                mask &= np.isin(ev.host0[block], hosts) | np.isin(ev.host1[block], hosts)
+            chosen = block[mask].tolist()
+            if email is not None:
+                chosen = [e for e in chosen if w.invitee_emails(e).count(email)]
+            picked.extend(chosen)
+        page, more = picked[:count], len(picked) > count
+        next_key = (int(ev.start[page[-1]]), page[-1]) if more else None
+        return collection(
+            [w.event_json(e) for e in page], self.pager(request).block(count, next_key, scope)
+        )
+
+    def _event_for(self, uuid: str, c: Caller) -> int:
+        w = self.world
+        eid = w.lookup("event", uuid)
+        if eid is None or w.data.events.deleted[eid]:
+            raise not_found()
+        if not c.admin and c.user not in w.event_hosts(eid):
+            raise forbidden(NOT_ALLOWED_EVENT)
+        return eid
+
+    def scheduled_event(self, request: Request, c: Caller) -> dict:
+        return {"resource": self.world.event_json(self._event_for(request.path_params["uuid"], c))}
+
+    def invitees(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        eid = self._event_for(request.path_params["uuid"], c)
+        status = parse_enum(request, "status", ("active", "canceled"))
+        email = request.query_params.get("email")
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        rows = []
+        for k in range(int(w.data.events.n_inv[eid])):
+            if status is not None and w._invitee_status(eid, k) != status:
+                continue
+            if email is not None and w._identity(eid, k)[1] != email:
+                continue
+            rows.append((w.invitee_created_us(eid, k), k))
+        rows.sort(reverse=desc)
+        return self.list_page(
+            request,
+            rows,
+            lambda r: r,
+            [desc, desc],
+            f"invitees:{int(desc)}",
+            lambda r: w.invitee_json(eid, r[1]),
+        )
+
+    def invitee(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        eid = self._event_for(request.path_params["event_uuid"], c)
+        ident = w.lookup("invitee", request.path_params["invitee_uuid"])
+        if ident is None or ident // 64 != eid or not w.invitee_exists(eid, ident % 64):
+            raise not_found()
+        return {"resource": w.invitee_json(eid, ident % 64)}
+
+    def no_show(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        ident = w.lookup("no_show", request.path_params["uuid"])
+        if ident is None or not w.invitee_exists(ident // 64, ident % 64):
+            raise not_found()
+        self._event_for(w.uri("event", ident // 64), c)
+        out = w.no_show_json(ident // 64, ident % 64)
+        if out is None:
+            raise not_found()
+        return {"resource": out}
+
+    # routing forms -------------------------------------------------------------------------------
+    def routing_forms(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        require_org(w, request)
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        rows = sorted(w.data.routing_forms, key=lambda f: (f.created_us, f.idx), reverse=desc)
+        return self.list_page(
+            request,
+            rows,
+            lambda f: (f.created_us, f.idx),
+            [desc, desc],
+            f"forms:{int(desc)}",
+            lambda f: w.routing_form_json(f.idx),
+        )
+
+    def routing_form(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("routing_form", request.path_params["uuid"])
+        if idx is None:
+            raise not_found()
+        return {"resource": self.world.routing_form_json(idx)}
+
+    def submissions(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        if not request.query_params.get("form"):
+            raise invalid("form", "is required")
+        form = ref(w, request, "form", "routing_form", not_found())
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        rows = sorted(
+            (s for s in w.data.submissions if s.form == form),
+            key=lambda s: (s.created_us, s.idx),
+            reverse=desc,
+        )
+        return self.list_page(
+            request,
+            rows,
+            lambda s: (s.created_us, s.idx),
+            [desc, desc],
+            f"submissions:{int(desc)}",
+            lambda s: w.submission_json(s.idx),
+        )
+
+    def submission(self, request: Request, c: Caller) -> dict:
+        idx = self.world.lookup("submission", request.path_params["uuid"])
+        if idx is None:
+            raise not_found()
+        return {"resource": self.world.submission_json(idx)}
+
+    # webhooks, audit ---------------------------------------------------------------------------
+    def _plan_at_least(self, plan: str, message: str) -> None:
+        if PLANS.index(self.world.data.plan) < PLANS.index(plan):
+            raise forbidden(message)
+
+    def webhooks(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        require_org(w, request)
+        scope = parse_enum(request, "scope", ("user", "organization", "group"))
+        if scope is None:
+            raise invalid("scope", "is required")
+        self._plan_at_least("standard", UPGRADE_STANDARD)
+        user = member_ref(w, request)
+        group = ref(w, request, "group", "group", not_found())
+        if scope == "user" and user is None:
+            raise invalid("user", "is required when scope is user")
+        if scope == "group" and group is None:
+            raise invalid("group", "is required when scope is group")
+        if not c.admin and (scope != "user" or user != c.user):
+            raise forbidden()
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        rows = [
+            h
+            for h in w.data.webhooks
+            if h.scope == scope
+            and (scope != "user" or h.user == user)
+            and (scope != "group" or h.group == group)
+        ]
+        rows.sort(key=lambda h: (h.created_us, h.idx), reverse=desc)
+        return self.list_page(
+            request,
+            rows,
+            lambda h: (h.created_us, h.idx),
+            [desc, desc],
+            f"webhooks:{int(desc)}",
+            lambda h: w.webhook_json(h.idx),
+        )
+
+    def webhook(self, request: Request, c: Caller) -> dict:
+        self._plan_at_least("standard", UPGRADE_STANDARD)
+        idx = self.world.lookup("webhook", request.path_params["webhook_uuid"])
+        if idx is None:
+            raise not_found()
+        hook = self.world.data.webhooks[idx]
+        if not c.admin and hook.user != c.user:
+            raise forbidden()
+        return {"resource": self.world.webhook_json(idx)}
+
+    def activity_log(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        require_org(w, request)
+        self._plan_at_least("enterprise", UPGRADE_ENTERPRISE)
+        if not c.admin:
+            raise forbidden()
+        q = request.query_params
+        sort = parse_sort(
+            ",".join(q.getlist("sort")) or None,
+            ("action", "actor.display_name", "actor.uri", "namespace", "occurred_at"),
+            "occurred_at:desc",
+        )
+        lo_t, hi_t = parse_time(request, "min_occurred_at"), parse_time(request, "max_occurred_at")
+        term = (q.get("search_term") or "").lower()
+        actors = {w.lookup("user", a) for a in q.getlist("actor")}
+        namespaces, actions = set(q.getlist("namespace")), set(q.getlist("action"))
+        users = w.data.users
+
+        def fields(e: Any) -> dict:
+            return {
+                "action": e.action,
+                "actor.display_name": users[e.actor].name,
+                "actor.uri": w.uri("user", e.actor),
+                "namespace": e.namespace,
+                "occurred_at": e.occurred_us,
+            }
+
+        rows = [
+            e
+            for e in w.data.activity
+            if (lo_t is None or e.occurred_us >= lo_t)
+            and (hi_t is None or e.occurred_us < hi_t)
+            and (not actors or e.actor in actors)
+            and (not namespaces or e.namespace in namespaces)
+            and (not actions or e.action in actions)
+            and (not term or term in f"{e.namespace}.{e.action} {users[e.actor].name}".lower())
+        ]
+
+        def key(e: Any) -> tuple:
+            f = fields(e)
+            return (*(f[name] for name, _ in sort), e.idx)
+
+        desc = [d for _, d in sort] + [False]
+        for i in reversed(range(len(desc))):
+            rows.sort(key=lambda e, i=i: key(e)[i], reverse=desc[i])
+        last = max((e.occurred_us for e in w.data.activity), default=None)
+        from calendly_pipeline.sandbox.ids import fmt_us
+
+        scope = "activity:" + ",".join(f"{f}{int(d)}" for f, d in sort)
+        return self.list_page(
+            request,
+            rows,
+            key,
+            desc,
+            scope,
+            lambda e: w.activity_json(e.idx),
+            maximum=1000,
+            last_event_time=fmt_us(last) if last is not None else None,
+            total_count=len(rows),
+            exceeds_max_total_count=False,
+        )
+
+    def outgoing(self, request: Request, c: Caller) -> dict:
+        w = self.world
+        require_org(w, request)
+        self._plan_at_least("enterprise", UPGRADE_ENTERPRISE)
+        if not c.admin:
+            raise forbidden()
+        lo_t, hi_t = parse_time(request, "min_created_at"), parse_time(request, "max_created_at")
+        sent = w.comm_sent
+        hi = int(np.searchsorted(sent, w.now_us, "right"))
+        if hi_t is not None:
+            hi = min(hi, int(np.searchsorted(sent, hi_t, "left")))
+        lo = 0 if lo_t is None else int(np.searchsorted(sent, lo_t, "left"))
+        live = [i for i in range(lo, hi) if not w.data.events.deleted[int(w.comm_eid[i])]]
+        return self.list_page(
+            request,
+            live,
+            lambda i: (int(sent[i]), i),
+            [False, False],
+            "comms",
+            w.comm_json,
+            total_count=len(live),
+        )
+
+    # availability and locations
+    def schedules(self, request: Request, c: Caller) -> dict:
+        if not request.query_params.get("user"):
+            raise invalid("user", "is required")
+        user = member_ref(self.world, request)
+        return {"collection": self.world.schedules_json(user)}
+
+    def schedule(self, request: Request, c: Caller) -> dict:
+        ident = self.world.lookup("schedule", request.path_params["uuid"])
+        if ident is None or not self.world.is_member(ident // 4):
+            raise not_found()
+        match = [
+            s
+            for s in self.world.schedules_json(ident // 4)
+            if s["uri"].endswith(request.path_params["uuid"])
+        ]
+        if not match:
+            raise not_found()
+        return {"resource": match[0]}
+
+    def locations(self, request: Request, c: Caller) -> dict:
+        if not request.query_params.get("user"):
+            raise invalid("user", "is required")
+        return {"collection": self.world.locations_json(member_ref(self.world, request))}
+
+
+# ~~~
+# OAuth and world controls
+# ~~~
+async def oauth_token(request: Request) -> Response:
+    world: World = request.app.state.world
+    form = await request.form()
+    client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except ValueError:
+            client_id = None
+    if client_id != world.oauth.client_id or client_secret != world.oauth.client_secret:
+        return JSONResponse(
+            {"error": "invalid_client", "error_description": "Client authentication failed."},
+            status_code=401,
+        )
+    grant = form.get("grant_type")
+    with world.lock:
+        if grant == "authorization_code":
+            user = world.auth_codes.pop(str(form.get("code")), None)
+            if form.get("redirect_uri") not in (None, world.oauth.redirect_uri):
+                user = None
+        elif grant == "refresh_token":
+            user = world.refresh_tokens.pop(str(form.get("refresh_token")), None)
+        else:
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant_type must be authorization_code or refresh_token",
+                },
+                status_code=400,
+            )
+        if user is None or not world.is_member(user):
+            return JSONResponse(
+                {
+                    "error": "invalid_grant",
+                    "error_description": "The provided authorization grant is invalid, expired, "
+                    "revoked or was issued to another client.",
+                },
+                status_code=400,
+            )
+        access, refresh = world.issue_access_token(user)
+        return JSONResponse(
+            {
+                "token_type": "Bearer",
+                "access_token": access,
+                "refresh_token": refresh,
+                "scope": "default",
+                "created_at": world.now_us // 1_000_000,
+                "expires_in": 7200,
+                "owner": world.uri("user", user),
+                "organization": world.org_uri(),
+            }
+        )
+
+
+CONTROLS = (
+    "advance",
+    "book_event",
+    "cancel_event",
+    "reschedule",
+    "mark_no_show",
+    "remove_member",
+    "send_invitation",
+    "accept_invitation",
+    "edit_event_type",
+    "delete_event_data",
+    "revoke_token",
+    "expire_access_tokens",
+    "counts",
+)
+
+
+async def control(request: Request) -> Response:
+    world: World = request.app.state.world
+    name = request.path_params["name"]
+    if name == "manifest":
+        from calendly_pipeline.sandbox.manifest import build_manifest
+
+        return JSONResponse(build_manifest(world))
+    if name == "stats":
+        return JSONResponse(request.app.state.gate.stats())
+    if name not in CONTROLS:
+        return JSONResponse(
+            {"error": f"unknown control {name!r}", "controls": list(CONTROLS)}, status_code=404
+        )
+    if request.method != "POST":
+        return JSONResponse({"error": f"use POST /_sandbox/{name}"}, status_code=405)
+    raw = await request.body()
+    try:
+        kwargs = json.loads(raw) if raw else {}
+        if not isinstance(kwargs, dict):
+            raise ValueError("the body must be a JSON object of keyword arguments")
+        result = getattr(world, name)(**kwargs)
+    except (ValueError, TypeError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"result": result})
+
+
+# ~~~
+# the gate: rate limits, faults, headers, stats
+# ~~~
+class Gate:
+    """Pure ASGI wrapper around the router; faults and limits never touch /_sandbox or /oauth."""
+
+    def __init__(self, app: Any, world: World, rate_limit: int, faults: FaultConfig) -> None:
+        self.app, self.world = app, world
+        self.limit = rate_limit
+        self.windows: dict[str, tuple[float, int]] = {}
+        self.mutex = threading.Lock()
+        self.counter: Counter[str] = Counter()
+        self.by_path: Counter[str] = Counter()
+        self.set_faults(faults)
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        with self.mutex:
+            self.faults = faults
+            self.rng = random.Random(faults.seed)
+            self.burst_left = faults.burst_429
+
+    def stats(self) -> dict:
+        with self.mutex:
+            return {
+                "requests": self.counter["requests"],
+                "by_path": dict(self.by_path),
+                **{k: v for k, v in self.counter.items() if k != "requests"},
+            }
+
+    def _window(self, key: str) -> tuple[int, int, bool]:
+        """(remaining, seconds to reset, allowed) for this token's fixed 60 s window."""
+        limit = self.limit or 1_000_000
+        now = time.monotonic()
+        start, used = self.windows.get(key, (now, 0))
+        if now - start >= 60:
+            start, used = now, 0
+        allowed = used < limit
+        used += 1 if allowed else 0
+        self.windows[key] = (start, used)
+        reset = max(1, int(60 - (now - start) + 0.999))
+        return max(0, limit - used), reset, allowed
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        internal = path.startswith("/_sandbox/") or path.startswith("/oauth/")
+        date = formatdate(self.world.now_us / 1_000_000, usegmt=True).encode()
+        headers: list[tuple[bytes, bytes]] = [(b"date", date)]
+        fault = None
+        if not internal:
+            token = (
+                dict(scope["headers"])
+                .get(b"authorization", b"")
+                .decode("latin-1")
+                .partition(" ")[2]
+                .strip()
+            )
+            with self.mutex:
+                self.counter["requests"] += 1
+                self.by_path[_route_name(path)] += 1
+                remaining, reset, allowed = self._window(token or "anonymous")
+                if allowed and self.burst_left > 0:
+                    self.burst_left -= 1
+                    allowed, remaining = False, 0
+                fault = self._draw() if allowed else None
+                if not allowed:
+                    self.counter["429"] += 1
+            headers += [
+                (b"x-ratelimit-limit", str(self.limit or 1_000_000).encode()),
+                (b"x-ratelimit-remaining", str(remaining).encode()),
+                (b"x-ratelimit-reset", str(reset).encode()),
+            ]
+            if not allowed:
+                body = json.dumps(
+                    {
+                        "title": "Too Many Requests",
+                        "message": "You have exceeded the rate limit. Please retry later.",
+                    }
+                ).encode()
+                await _send_json(send, 429, body, [*headers, (b"retry-after", str(reset).encode())])
+                return
+            if fault == "latency":
+                await asyncio.sleep(self.faults.latency_ms / 1000)
+            elif fault == "error":
+                status = self.rng.choice((500, 502, 503))
+                body = json.dumps(
+                    {
+                        "title": "Internal Server Error",
+                        "message": "The server encountered an unexpected condition that prevented "
+                        "it from fulfilling the request.",
+                    }
+                ).encode()
+                with self.mutex:
+                    self.counter["5xx"] += 1
+                await _send_json(send, status, body, headers)
+                return
+        await self.app(scope, receive, self._sender(send, headers, fault))
+
+    def _draw(self) -> str | None:
+        f, r = self.faults, self.rng
+        if f.error_rate and r.random() < f.error_rate:
+            return "error"
+        if f.drop_rate and r.random() < f.drop_rate:
+            self.counter["dropped"] += 1
+            return "drop"
+        if f.malformed_rate and r.random() < f.malformed_rate:
+            self.counter["malformed"] += 1
+            return "malformed"
+        if f.latency_ms and f.latency_rate and r.random() < f.latency_rate:
+            self.counter["delayed"] += 1
+            return "latency"
+        return None
+
+    def _sender(
+        self, send: Callable, extra: list[tuple[bytes, bytes]], fault: str | None
+    ) -> Callable:
+        held: dict[str, Any] = {}
+
+        async def wrapped(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"date"
+                ] + extra
+                if fault in ("drop", "malformed") and message["status"] == 200:
+                    held["start"] = message
+                    return
+                await send(message)
+                return
+            if message["type"] == "http.response.body" and "start" in held:
+                body = message.get("body", b"")
+                cut = body[: max(1, len(body) // 2)]
+                start = held.pop("start")
+                if fault == "malformed":
+                    start["headers"] = [
+                        (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
+                    ]
+                    start["headers"].append((b"content-length", str(len(cut)).encode()))
+                    await send(start)
+                    await send({"type": "http.response.body", "body": cut, "more_body": False})
+                    return
+                await send(start)
+                await send({"type": "http.response.body", "body": cut, "more_body": True})
+                raise DropConnection("fault injection: connection dropped mid-body")
+            await send(message)
+
+        return wrapped
+
+
+async def _send_json(
+    send: Callable, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_SEGMENT = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _route_name(path: str) -> str:
+    return _SEGMENT.sub("/{uuid}", path)
+
+
+def build_app(world: World, rate_limit: int, faults: FaultConfig) -> Gate:
+    routes_spec: list[tuple[str, str]] = [
+        ("/users/me", "users_me"),
+        ("/users/{uuid}", "user"),
+        ("/organizations/{uuid}", "organization"),
+        ("/organization_memberships", "memberships"),
+        ("/organization_memberships/{uuid}", "membership"),
+        ("/organizations/{uuid}/invitations", "invitations"),
+        ("/organizations/{org_uuid}/invitations/{uuid}", "invitation"),
+        ("/groups", "groups"),
+        ("/groups/{uuid}", "group"),
+        ("/group_relationships", "relationships"),
+        ("/group_relationships/{uuid}", "relationship"),
+        ("/event_types", "event_types"),
+        ("/event_types/{uuid}", "event_type"),
+        ("/event_type_memberships", "event_type_memberships"),
+        ("/scheduled_events", "scheduled_events"),
+        ("/scheduled_events/{uuid}", "scheduled_event"),
+        ("/scheduled_events/{uuid}/invitees", "invitees"),
+        ("/scheduled_events/{event_uuid}/invitees/{invitee_uuid}", "invitee"),
+        ("/invitee_no_shows/{uuid}", "no_show"),
+        ("/routing_forms", "routing_forms"),
+        ("/routing_forms/{uuid}", "routing_form"),
+        ("/routing_form_submissions", "submissions"),
+        ("/routing_form_submissions/{uuid}", "submission"),
+        ("/webhook_subscriptions", "webhooks"),
+        ("/webhook_subscriptions/{webhook_uuid}", "webhook"),
+        ("/activity_log_entries", "activity_log"),
+        ("/outgoing_communications", "outgoing"),
+        ("/user_availability_schedules", "schedules"),
+        ("/user_availability_schedules/{uuid}", "schedule"),
+        ("/locations", "locations"),
+    ]
+    starlette = Starlette(routes=[], exception_handlers={404: _starlette_404, 405: _starlette_405})
+    gate = Gate(starlette, world, rate_limit, faults)
+    api = Api(world, gate)
+
+    def endpoint(handler: Callable[[Request, Caller], dict]) -> Callable:
+        async def run(request: Request) -> Response:
+            try:
+                with world.lock:
+                    caller = authenticate(world, request)
+                    body = handler(request, caller)
+            except ApiError as err:
+                return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+            return JSONResponse(body)
+
+        return run
+
+    routes = [
+        Route(path, endpoint(getattr(api, name)), methods=["GET"]) for path, name in routes_spec
+    ]
+    routes += [
+        Route("/oauth/token", oauth_token, methods=["POST"]),
+        Route("/_sandbox/{name}", control, methods=["GET", "POST"]),
+    ]
+    starlette.router.routes.extend(routes)
+    starlette.state.world = world
+    starlette.state.gate = gate
+    return gate
+
+
+async def _starlette_404(request: Request, exc: Exception) -> Response:
+    return JSONResponse(not_found().body(), status_code=404)
+
+
+async def _starlette_405(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"title": "Method Not Allowed", "message": "This operation is not supported."},
+        status_code=405,
+    )

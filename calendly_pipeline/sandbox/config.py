@@ -1,0 +1,87 @@
+"""Knobs of the sandbox: what organization to simulate and how badly the network should behave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+PLANS = ("basic", "essentials", "standard", "professional", "teams", "enterprise")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Size of the synthetic organization: members, scheduled events and days of history."""
+
+    users: int
+    events: int
+    history_days: int
+
+    def __post_init__(self) -> None:
+        if self.users < 8:
+            raise ValueError(f"Scale.users must be at least 8, got {self.users}")
+        if self.events < 0:
+            raise ValueError(f"Scale.events must not be negative, got {self.events}")
+        if not 30 <= self.history_days <= 1500:
+            raise ValueError(f"Scale.history_days must be 30..1500, got {self.history_days}")
+
+
+SCALES = {
+    "tiny": Scale(users=12, events=400, history_days=60),
+    "default": Scale(users=142, events=25_000, history_days=365),
+    "large": Scale(users=2_000, events=1_000_000, history_days=365),
+}
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Seeded misbehaviour; every knob defaults to off. Rates are shares of API requests (0..1)."""
+
+    error_rate: float = 0.0
+    latency_ms: int = 0
+    latency_rate: float = 0.0
+    drop_rate: float = 0.0
+    burst_429: int = 0
+    malformed_rate: float = 0.0
+    repeat_page_token: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("error_rate", "latency_rate", "drop_rate", "malformed_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"FaultConfig.{name} must be between 0 and 1, got {value}")
+        if self.latency_ms < 0 or self.burst_429 < 0:
+            raise ValueError("FaultConfig.latency_ms and burst_429 must not be negative")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """What to simulate. Same (seed, as_of, scale) gives byte-identical pages (modulo base URL)."""
+
+    seed: int = 42
+    as_of: date | None = None
+    scale: str | Scale = "default"
+    plan: str = "enterprise"
+    rate_limit_per_minute: int = 500
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        if self.plan not in PLANS:
+            raise ValueError(
+                f"SandboxConfig.plan must be one of {', '.join(PLANS)}, got {self.plan!r}"
+            )
+        if isinstance(self.scale, str) and self.scale not in SCALES:
+            raise ValueError(
+                f"SandboxConfig.scale must be one of {', '.join(SCALES)} or a Scale, "
+                f"got {self.scale!r}"
+            )
+        if self.rate_limit_per_minute < 0:
+            raise ValueError("SandboxConfig.rate_limit_per_minute must be >= 0 (0 switches it off)")
+
+    @property
+    def resolved_scale(self) -> Scale:
+        return SCALES[self.scale] if isinstance(self.scale, str) else self.scale
+
+    @property
+    def resolved_as_of(self) -> date:
+        return self.as_of or datetime.now(UTC).date()

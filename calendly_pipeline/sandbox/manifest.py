@@ -1,0 +1,130 @@
+"""Ground truth: who is really idle and which features each member really uses.
+
+Computed from the world's own data by the rules of docs/architecture.md section 4, over exactly
+the data the API serves (the activity log only on Enterprise, webhooks only from Standard up).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calendly_pipeline.sandbox.config import PLANS
+from calendly_pipeline.sandbox.features import BIT, FEATURES
+from calendly_pipeline.sandbox.ids import US_PER_DAY, fmt_us
+from calendly_pipeline.sandbox.world import World
+
+IDLE_DAYS, GRACE_DAYS, ADOPTION_DAYS = 60, 30, 90
+NONE = np.iinfo(np.int64).min
+MEMBER_FEATURES = [f for f in FEATURES if f != "activity_log"]
+
+
+def build_manifest(world: World) -> dict:
+    with world.lock:
+        return _build(world)
+
+
+def _build(world: World) -> dict:
+    d = world.data
+    ev = d.events
+    now = world.now_us
+    n_users = len(d.users)
+    live = ~ev.deleted
+    plan_rank = PLANS.index(d.plan)
+
+    # meeting signal: created_at of hosted events, start_time of those that started
+    signal = np.maximum(ev.created, np.where(ev.start <= now, ev.start, NONE))
+    meeting = np.full(n_users, NONE, dtype=np.int64)
+    feats = ev.features(world.et_features)
+    for eid, bits in world.extra_bits.items():
+        feats[eid] |= np.uint32(bits)
+    last_use = np.full((n_users, len(FEATURES)), NONE, dtype=np.int64)
+    for hosts in (ev.host0, ev.host1):
+        mask = live & (hosts >= 0)
+        h = hosts[mask].astype(np.int64)
+        np.maximum.at(meeting, h, signal[mask])
+        created, fbits = ev.created[mask], feats[mask]
+        for i, name in enumerate(FEATURES):
+            if name in ("webhooks", "activity_log"):
+                continue
+            has = (fbits & np.uint32(BIT[name])) != 0
+            np.maximum.at(last_use[:, i], h[has], created[has])
+
+    edit = np.full(n_users, NONE, dtype=np.int64)
+    for et in d.event_types:
+        if et.owner_user is not None:
+            edit[et.owner_user] = max(edit[et.owner_user], et.updated_us)
+    log = np.full(n_users, NONE, dtype=np.int64)
+    if d.plan == "enterprise":
+        for e in d.activity:
+            log[e.actor] = max(log[e.actor], e.occurred_us)
+    if plan_rank >= PLANS.index("standard"):
+        hook_i = FEATURES.index("webhooks")
+        for w in d.webhooks:
+            last_use[w.creator, hook_i] = max(last_use[w.creator, hook_i], w.created_us)
+
+    groups: dict[int, set[int]] = {}
+    for r in world.live_relationships():
+        if r.owner_kind == "membership":
+            groups.setdefault(r.owner, set()).add(r.group)
+
+    members = []
+    for u in world.members():
+        # ties: meeting, then activity_log, then event_type_edit
+        candidates = [
+            (meeting[u.idx], "meeting"),
+            (log[u.idx], "activity_log"),
+            (edit[u.idx], "event_type_edit"),
+        ]
+        best, source = max(candidates, key=lambda c: c[0])
+        if best == NONE:
+            last_active, source, status = None, "none", None
+        else:
+            last_active = int(best)
+            days = (now - last_active) // US_PER_DAY
+            status = "active" if days <= IDLE_DAYS else None
+        if status is None:
+            status = "new" if u.joined_us > now - GRACE_DAYS * US_PER_DAY else "idle"
+        used = [f for i, f in enumerate(FEATURES) if last_use[u.idx, i] != NONE]
+        adopted = [
+            f
+            for i, f in enumerate(FEATURES)
+            if last_use[u.idx, i] != NONE and now - last_use[u.idx, i] <= ADOPTION_DAYS * US_PER_DAY
+        ]
+        members.append(
+            {
+                "user_uri": world.uri("user", u.idx),
+                "membership_uri": world.uri("membership", u.idx),
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "joined_at": fmt_us(u.joined_us),
+                "groups": sorted(world.uri("group", g) for g in groups.get(u.idx, ())),
+                "last_active_at": fmt_us(last_active) if last_active is not None else None,
+                "activity_source": source,
+                "status": status,
+                "features_used": used,
+                "features_adopted": adopted,
+                "archetype": u.archetype,
+            }
+        )
+    return {
+        "organization": {"uri": world.org_uri(), "name": d.org_name, "plan": d.plan},
+        "as_of": fmt_us(now),
+        "rules": {"idle_days": IDLE_DAYS, "grace_days": GRACE_DAYS, "adoption_days": ADOPTION_DAYS},
+        "members": members,
+        "removed_members": [
+            {
+                "user_uri": world.uri("user", u.idx),
+                "email": u.email,
+                "removed_at": fmt_us(u.removed_us),
+            }
+            for u in d.users
+            if u.removed_us is not None
+        ],
+        "pending_invitations": [
+            {"uri": world.invitation_uri(i.idx), "email": i.email}
+            for i in d.invitations
+            if i.status == "pending"
+        ],
+        "counts": world.counts(),
+    }
