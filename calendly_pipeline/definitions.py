@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.defs.analytics_assets import utilization_tables
 from calendly_pipeline.defs.checks import asset_checks
@@ -13,6 +12,7 @@ from calendly_pipeline.defs.jobs import daily_sync, daily_sync_schedule
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.settings import duckdb_database
 
 defs = dg.Definitions(
@@ -22,7 +22,7 @@ defs = dg.Definitions(
     schedules=[daily_sync_schedule],
     resources={
         "calendly": CalendlyResource.from_env(),
-        "duckdb": DuckDBResource(database=duckdb_database()),
+        "duckdb": Warehouse(database=duckdb_database()),
         "sync_settings": SyncSettings(),
     },
     # One process per run: one HTTP session, one shared rate budget, one embedded sandbox.

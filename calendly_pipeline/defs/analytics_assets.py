@@ -4,8 +4,6 @@ One multi-asset reads the raw tables once and writes every analytics table in on
 so the dashboard never sees seat counts from one sync next to adoption from another.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 
 import dagster as dg
@@ -14,11 +12,11 @@ from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import table_metadata
-from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.event_assets import invitees, scheduled_events
+from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
-from calendly_pipeline.storage.raw_tables import RAW_TABLES
 from calendly_pipeline.transforms import activity, adoption, utilization
 from calendly_pipeline.transforms._frames import Frames
 from calendly_pipeline.transforms.config import UtilizationConfig
@@ -36,7 +34,6 @@ BUILDERS: dict[str, Build] = {
     "event_type_usage": lambda frames, _config, as_of: activity.event_type_usage(frames, as_of),
 }
 SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
-RAW_DEPS = [dg.AssetKey(["raw", spec.name]) for spec in RAW_TABLES]
 
 
 @dg.multi_asset(
@@ -48,7 +45,7 @@ RAW_DEPS = [dg.AssetKey(["raw", spec.name]) for spec in RAW_TABLES]
             group_name=ANALYTICS_GROUP,
             kinds={"pandas", "duckdb"},
             owners=OWNERS,
-            deps=RAW_DEPS,
+            deps=[key for a in [*org_assets, scheduled_events, invitees] for key in a.keys],
             metadata={"dagster/table_name": SPECS[name].qualified_name},
         )
         for name in BUILDERS
@@ -65,7 +62,7 @@ def utilization_tables(
         frames = reads.raw_frames(conn)
         info = reads.read_sync_info(conn)
     if info is None:
-        raise dg.Failure("no sync has run yet: materialize raw/organization first")
+        raise dg.Failure("no sync has run yet: materialize raw/organizations first")
     as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
     plan = str(info["plan"])
     tables = {name: build(frames, config, as_of) for name, build in BUILDERS.items()}

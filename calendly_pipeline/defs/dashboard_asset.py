@@ -1,7 +1,5 @@
 """The dashboard: one self-contained HTML file for IT and finance, rebuilt after each sync."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL

@@ -5,8 +5,6 @@ are read month by month and each month commits on its own, so memory stays flat 
 the range, and a failure leaves every month either fully old or fully new.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,7 +54,7 @@ def _unique_by_uri(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
     group_name=EVENTS_GROUP,
     kinds={"calendly", "duckdb"},
     owners=OWNERS,
-    deps=[dg.AssetKey(["raw", "organization"])],
+    deps=[dg.AssetKey(["raw", "organizations"])],
     description="Scheduled events by start day, with their hosts in `raw.event_hosts`. Each run "
     "re-reads its whole window: events served again are upserted (so cancellations and edits "
     "land), events no longer served are marked `deleted_at` and their invitees' personal data "

@@ -1,7 +1,5 @@
 """The daily sync job and its schedule."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from calendly_pipeline.defs.partitions import daily_partitions, daily_window, range_tags

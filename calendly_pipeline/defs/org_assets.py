@@ -4,8 +4,6 @@ Each is one table-spec, one fetch and one flatten; a factory builds them so that
 gets the same metadata, pool, owners and plan-gate handling.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -295,7 +293,7 @@ def membership_snapshots(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         info = reads.read_sync_info(conn)
         if info is None:
-            raise dg.Failure("no sync has run yet: materialize raw/organization first")
+            raise dg.Failure("no sync has run yet: materialize raw/organizations first")
         day = info["synced_at"].date()
         roster = reads.read_table(conn, rt.ORGANIZATION_MEMBERSHIPS)
         writes.snapshot_memberships(conn, day, roster)

@@ -518,4 +518,18 @@ SYNC_RUNS = TableSpec(
     primary_key=("run_id", "asset", "partition"),
 )
 
-META_TABLES: tuple[TableSpec, ...] = (SCHEMA_MIGRATIONS, SYNC_INFO, SYNC_RUNS)
+INVITEE_SYNC = TableSpec(
+    "meta",
+    "invitee_sync",
+    "For each scheduled event, the event version (`updated_at`) its invitees were last read at. "
+    "Drives incremental invitee sync: invitees are re-read only when the event is new, changed, "
+    "or in the trailing window.",
+    (
+        Column("event_uri", "VARCHAR", "Scheduled event URI.", False),
+        _ts("event_updated_at", "The event's `updated_at` when its invitees were read"),
+        _ts("fetched_at", "When the invitees were read (API clock)"),
+    ),
+    primary_key=("event_uri",),
+)
+
+META_TABLES: tuple[TableSpec, ...] = (SCHEMA_MIGRATIONS, SYNC_INFO, SYNC_RUNS, INVITEE_SYNC)

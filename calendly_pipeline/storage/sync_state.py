@@ -14,20 +14,6 @@ import pandas as pd
 
 from calendly_pipeline.storage import writes
 from calendly_pipeline.storage.raw_tables import INVITEE_QUESTIONS_AND_ANSWERS, INVITEES
-from calendly_pipeline.storage.spec import Column, TableSpec
-
-INVITEE_SYNC = TableSpec(
-    schema="meta",
-    name="invitee_sync",
-    description="For each scheduled event, the event version (`updated_at`) its invitees were "
-    "last read at. Drives incremental invitee sync.",
-    columns=(
-        Column("event_uri", "VARCHAR", "Scheduled event URI.", nullable=False),
-        Column("event_updated_at", "TIMESTAMPTZ", "Event `updated_at` when invitees were read."),
-        Column("fetched_at", "TIMESTAMPTZ", "When the invitees were read (API clock)."),
-    ),
-    primary_key=("event_uri",),
-)
 
 
 def events_needing_invitees(

@@ -1,0 +1,122 @@
+"""Asset checks: the connection, key integrity, seat arithmetic, adoption shares, freshness.
+
+The logic is in `transforms.checks` (pure pandas); these wrappers only read the tables and turn
+`(passed, message)` into an `AssetCheckResult` whose description names the offending rows.
+"""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.storage import reads
+from calendly_pipeline.transforms import checks
+
+EVENTS = dg.AssetKey(["raw", "scheduled_events"])
+INVITEES = dg.AssetKey(["raw", "invitees"])
+SEATS = dg.AssetKey(["analytics", "seat_utilization"])
+ORG_ADOPTION = dg.AssetKey(["analytics", "org_feature_adoption"])
+
+
+def _result(outcome: checks.CheckResult, **metadata: object) -> dg.AssetCheckResult:
+    passed, message = outcome
+    return dg.AssetCheckResult(
+        passed=passed,
+        description=message,
+        metadata={"message": message, **metadata},
+        severity=dg.AssetCheckSeverity.ERROR,
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["raw", "organizations"]),
+    description="Connect: who the token belongs to, the caller's role, which org-scope lists "
+    "and plan features it can read, and the rate budget left (same as `calendly-pipeline "
+    "check`).",
+)
+def connection_check(calendly: CalendlyResource) -> dg.AssetCheckResult:
+    report = check_connection(calendly.get_client(), is_synthetic=calendly.is_synthetic)
+    cause = report.cause or (
+        "connected; cannot read: " + ", ".join(p.name for p in report.missing)
+        if report.missing
+        else "connected; every list the pipeline needs is readable"
+    )
+    return dg.AssetCheckResult(
+        passed=report.ok,
+        description=cause,
+        metadata={
+            k: dg.MetadataValue.json(v) if isinstance(v, dict | list) else v
+            for k, v in report.to_metadata().items()
+        },
+        severity=dg.AssetCheckSeverity.ERROR if not report.ok else dg.AssetCheckSeverity.WARN,
+    )
+
+
+@dg.asset_check(asset=EVENTS, description="Every scheduled event has a unique, non-null URI.")
+def events_unique(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        events = reads.read_table(conn, "scheduled_events")
+    return _result(checks.check_unique_keys(events, ["uri"], "raw.scheduled_events"))
+
+
+@dg.asset_check(
+    asset=EVENTS,
+    description="Daily partitions are contiguous up to yesterday (UTC): a hole means a day of "
+    "meetings is missing from every metric.",
+)
+def events_fresh(
+    context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+) -> dg.AssetCheckResult:
+    materialized = context.instance.get_materialized_partitions(EVENTS)
+    with duckdb.get_connection() as conn:
+        info = reads.read_sync_info(conn)
+    as_of = pd.Timestamp(info["synced_at"]) if info else pd.Timestamp.now(tz="UTC")
+    past = [p for p in materialized if p <= as_of.date().isoformat()]
+    return _result(checks.check_partition_freshness(past, as_of), partitions=len(past))
+
+
+@dg.asset_check(
+    asset=INVITEES,
+    description="Invitee URIs are unique and every live invitee belongs to a stored event.",
+)
+def invitees_consistent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        frames = {
+            "invitees": reads.read_table(conn, "invitees"),
+            "scheduled_events": reads.read_table(conn, "scheduled_events"),
+        }
+    unique = checks.check_unique_keys(frames["invitees"], ["uri"], "raw.invitees")
+    orphans = checks.check_invitees_have_events(frames)
+    passed = unique[0] and orphans[0]
+    return _result((passed, f"{unique[1]}; {orphans[1]}"))
+
+
+@dg.asset_check(
+    asset=SEATS,
+    description="Seat arithmetic: active + idle + new + pending + removed equals the seat rows, "
+    "and each seat appears once.",
+)
+def seat_arithmetic(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        seats = reads.read_table(conn, "seat_utilization")
+    arithmetic = checks.check_seat_arithmetic(seats)
+    unique = checks.check_unique_keys(seats, ["seat_id"], "analytics.seat_utilization")
+    return _result((arithmetic[0] and unique[0], f"{arithmetic[1]}; {unique[1]}"))
+
+
+@dg.asset_check(asset=ORG_ADOPTION, description="Adoption shares lie between 0 and 1.")
+def adoption_shares(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        adoption = reads.read_table(conn, "org_feature_adoption")
+    return _result(checks.check_adoption_shares(adoption))
+
+
+asset_checks = [
+    connection_check,
+    events_unique,
+    events_fresh,
+    invitees_consistent,
+    seat_arithmetic,
+    adoption_shares,
+]

@@ -1,0 +1,30 @@
+"""DuckDB as a Dagster resource: dagster-duckdb's `DuckDBResource`, opened through `storage`.
+
+The subclass keeps DuckDBResource's config surface (`database`, shown in the UI) and adds what
+the pipeline needs on every open: the parent folder, a clear error for a foreign or damaged file,
+and the schema migrations, applied once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from calendly_pipeline.storage import database, migrations
+
+_migrated: set[str] = set()
+
+
+class Warehouse(DuckDBResource):
+    """The pipeline's DuckDB database (`CALENDLY_DUCKDB_PATH`, default data/calendly.duckdb)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with database.connection(self.database) as conn:
+            if self.database not in _migrated:
+                migrations.migrate(conn)
+                _migrated.add(self.database)
+            yield conn
