@@ -71,8 +71,9 @@ def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
             zmin=0,
             zmax=100,
             colorscale="Cividis",
-            texttemplate="%{z:.0f}%",
-            textfont={"size": 10},
+            # Many columns leave no room for the % sign; the title and colour bar carry the unit.
+            texttemplate="%{z:.0f}%" if len(values.columns) <= 16 else "%{z:.0f}",
+            textfont={"size": 10 if len(values.columns) <= 24 else 9},
             xgap=1,
             ygap=1,
             colorbar={"title": {"text": colorbar_title}, "ticksuffix": "%", "thickness": 12},

@@ -100,7 +100,7 @@ def group_list(names: object) -> list[str]:
     """A seat's groups, sorted; DuckDB lists arrive as arrays, NULL as None or NaN."""
     if names is None or (np.ndim(names) == 0 and pd.isna(names)):
         return []
-    return sorted(str(n) for n in names)
+    return sorted({str(n) for n in names})
 
 
 def group_label(names: object) -> str:
