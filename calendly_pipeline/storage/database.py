@@ -98,7 +98,7 @@ def prepare_location(database: str) -> None:
     else:
         what = next(
             (name for sig, name in _FOREIGN_SIGNATURES.items() if head.startswith(sig)),
-            "text" if head.isascii() and head.decode("ascii").isprintable() else "unknown data",
+            "text" if all(32 <= b < 127 or b in b"\t\n\r" for b in head) else "unknown data",
         )
     raise CorruptDatabaseError(
         f"{path} is {what}, not a DuckDB database. Move it away (or set CALENDLY_DUCKDB_PATH "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import count
 from typing import Any
@@ -24,6 +25,7 @@ from calendly_pipeline.storage.raw_tables import (
     INVITEES,
     MEMBERSHIP_SNAPSHOTS,
     ORGANIZATION_MEMBERSHIPS,
+    SCHEDULED_EVENTS,
     SYNC_INFO,
     SYNC_RUNS,
 )
@@ -203,9 +205,9 @@ def upsert(
 def replace_children(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,
+    df: pd.DataFrame,
     parent_column: str,
     parent_uris: Iterable[str],
-    df: pd.DataFrame,
     *,
     catalog: str | None = None,
 ) -> int:
@@ -230,39 +232,55 @@ def replace_children(
         return _insert(conn, spec, df, catalog)
 
 
+@dataclass(frozen=True)
+class TimeWindow:
+    """A re-read window: rows whose `column` lies in [start, end)."""
+
+    start: datetime
+    end: datetime
+    column: str = "start_time"
+
+
 def mark_deleted(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,
-    column: str,
-    start: datetime,
-    end: datetime,
+    window: TimeWindow,
     seen_uris: Iterable[str],
     at: datetime,
     *,
     catalog: str | None = None,
-) -> list[str]:
-    """After re-reading [start, end) of `column`: rows not served again get `deleted_at = at`,
-    rows served again get it cleared. Returns the URIs newly marked.
+) -> int:
+    """After re-reading `window`: rows not served again get `deleted_at = at` (the first time
+    only), rows served again get it cleared. Returns the number of rows newly marked.
 
-    Rows are kept, not dropped: a vanished event is a fact the analytics should see.
+    Rows are kept, not dropped: a vanished event is a fact the analytics should see. Calendly
+    removes scheduled events only on data-compliance requests, so when events are marked, their
+    invitees and answers are purged in the same transaction (`purge_invitees`).
     """
     if "deleted_at" not in spec.column_names:
         raise FrameMismatchError(f"{spec.qualified_name} has no deleted_at column")
     target = table_ref(spec, catalog)
-    col = ident(column)
-    with transaction(conn), _registered(conn, _uri_frame(seen_uris)) as seen:
-        marked = run(
-            conn,
-            f"UPDATE {target} SET deleted_at = ? WHERE {col} >= ? AND {col} < ? "
-            f"AND deleted_at IS NULL AND uri NOT IN (SELECT uri FROM {seen}) RETURNING uri",
-            [at, start, end],
-        )
-        run(
-            conn,
-            f"UPDATE {target} SET deleted_at = NULL "
-            f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})",
-        )
-    return sorted(u for (u,) in marked)
+    col = ident(window.column)
+    with transaction(conn):
+        with _registered(conn, _uri_frame(seen_uris)) as seen:
+            marked = [
+                uri
+                for (uri,) in run(
+                    conn,
+                    f"UPDATE {target} SET deleted_at = ? WHERE {col} >= ? AND {col} < ? "
+                    f"AND deleted_at IS NULL AND uri NOT IN (SELECT uri FROM {seen}) "
+                    "RETURNING uri",
+                    [at, window.start, window.end],
+                )
+            ]
+            run(
+                conn,
+                f"UPDATE {target} SET deleted_at = NULL "
+                f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})",
+            )
+        if spec == SCHEDULED_EVENTS and marked:
+            purge_invitees(conn, marked, catalog=catalog)
+    return len(marked)
 
 
 def purge_invitees(

@@ -34,8 +34,8 @@ def _convert(type_: str, values: Sequence[Any]) -> Any:
         values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
     elif type_ == "DOUBLE":
         return pd.to_numeric(pd.Series(values, dtype=object)).astype(dtype)
-    if dtype == "object":
-        return pd.Series(values, dtype=object)
+    if dtype == "object":  # lists; NULL as pd.NA, as DuckDB hands them back
+        return pd.Series([pd.NA if v is None else v for v in values], dtype=object)
     return pd.array(values, dtype=dtype)
 
 

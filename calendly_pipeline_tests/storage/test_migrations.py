@@ -71,7 +71,7 @@ def test_database_from_newer_code_is_refused(conn: duckdb.DuckDBPyConnection) ->
 
 
 def test_add_columns_rejects_an_undeclared_column() -> None:
-    with pytest.raises(ValueError, match="raw.groups declares no column"):
+    with pytest.raises(ValueError, match=r"raw\.groups declares no column"):
         migrations.add_columns(rt.GROUPS, "colour")
 
 

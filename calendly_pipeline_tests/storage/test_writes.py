@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.transforms import flatten
 
 API = "https://api.calendly.com"
@@ -48,7 +48,7 @@ def event(n: int, start: datetime, *, status: str = "active", updated: datetime 
                     "canceler_type": "host",
                     "created_at": iso(updated),
                 }
-            }  # fmt: skip
+            }
             if status == "canceled"
             else {}
         ),
@@ -100,7 +100,7 @@ def test_replace_window_leaves_other_windows_alone(conn: duckdb.DuckDBPyConnecti
 
 def test_replace_window_refuses_rows_outside_the_window(conn: duckdb.DuckDBPyConnection) -> None:
     frame = flatten.scheduled_events([event(1, FEB)])
-    with pytest.raises(ValueError, match="1 row.*start_time outside"):
+    with pytest.raises(ValueError, match=r"1 row.*start_time outside"):
         writes.replace_window(conn, rt.SCHEDULED_EVENTS, frame, "start_time", JAN, FEB)
 
 
@@ -110,7 +110,7 @@ def test_failure_midway_leaves_previous_state(conn: duckdb.DuckDBPyConnection) -
         conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events(events), "start_time", JAN, FEB
     )
     writes.replace_children(
-        conn, rt.EVENT_HOSTS, "event_uri", [e["uri"] for e in events], flatten.event_hosts(events)
+        conn, rt.EVENT_HOSTS, flatten.event_hosts(events), "event_uri", [e["uri"] for e in events]
     )
     before_events, before_hosts = stored(conn), stored(conn, rt.EVENT_HOSTS)
 
@@ -123,17 +123,20 @@ def test_failure_midway_leaves_previous_state(conn: duckdb.DuckDBPyConnection) -
 
     # Several writes in one transaction: the second fails, the first is undone too.
     hosts = flatten.event_hosts(events[:1]).assign(unexpected=1)
-    with pytest.raises(writes.FrameMismatchError, match=r"raw.event_hosts has no column\(s\) \['unexpected'\]"):  # fmt: skip
-        with writes.transaction(conn):
-            writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events([event(7, JAN)]))
-            writes.replace_children(conn, rt.EVENT_HOSTS, "event_uri", [events[0]["uri"]], hosts)
+    mismatch = r"raw\.event_hosts has no column\(s\) \['unexpected'\]"
+    with pytest.raises(writes.FrameMismatchError, match=mismatch), writes.transaction(conn):
+        writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events([event(7, JAN)]))
+        writes.replace_children(conn, rt.EVENT_HOSTS, hosts, "event_uri", [events[0]["uri"]])
     pd.testing.assert_frame_equal(stored(conn), before_events)
     pd.testing.assert_frame_equal(stored(conn, rt.EVENT_HOSTS), before_hosts)
 
     # Nothing is left behind, and the connection is usable afterwards.
-    assert conn.execute(
-        "SELECT view_name FROM duckdb_views() WHERE view_name LIKE '_calendly_frame_%'"
-    ).fetchall() == []
+    assert (
+        conn.execute(
+            "SELECT view_name FROM duckdb_views() WHERE view_name LIKE '_calendly_frame_%'"
+        ).fetchall()
+        == []
+    )
     writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events([event(7, JAN)]))
     assert len(stored(conn)) == 5
 
@@ -169,39 +172,47 @@ def test_mark_deleted_marks_vanished_rows_and_clears_returning_ones(
 ) -> None:
     events = [event(n, in_january(n)) for n in range(3)] + [event(9, FEB)]
     writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events(events))
+    january = writes.TimeWindow(JAN, FEB)
     t1 = datetime(2026, 1, 20, tzinfo=UTC)
     served = [events[0]["uri"], events[2]["uri"]]
-    gone = writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, "start_time", JAN, FEB, served, t1)
-    assert gone == [events[1]["uri"]]
+    assert writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, january, served, t1) == 1
     deleted = dict(conn.execute("SELECT uri, deleted_at FROM raw.scheduled_events").fetchall())
     assert deleted[events[1]["uri"]] == t1
     assert deleted[events[0]["uri"]] is None and deleted[events[3]["uri"]] is None  # other window
 
     # Marking again keeps the first time it was noticed.
     t2 = t1 + timedelta(days=1)
-    assert writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, "start_time", JAN, FEB, served, t2) == []
-    assert reads.read_table(conn, rt.SCHEDULED_EVENTS, "deleted_at IS NOT NULL").shape[0] == 1
+    assert writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, january, served, t2) == 0
+    marked = reads.read_table(conn, rt.SCHEDULED_EVENTS, "deleted_at IS NOT NULL")
+    assert marked["deleted_at"].tolist() == [pd.Timestamp(t1)]
+    assert reads.event_versions(conn, JAN, FEB).keys() == set(served)
     # Served again: cleared.
     all_three = [e["uri"] for e in events[:3]]
-    assert (
-        writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, "start_time", JAN, FEB, all_three, t2) == []
-    )
+    assert writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, january, all_three, t2) == 0
     assert reads.read_table(conn, rt.SCHEDULED_EVENTS, "deleted_at IS NOT NULL").empty
     assert reads.event_versions(conn, JAN, FEB).keys() == set(all_three)
 
 
-def test_invitees_of_vanished_events_are_purged(conn: duckdb.DuckDBPyConnection) -> None:
+def test_vanished_events_take_their_invitees_personal_data_with_them(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    events = [event(1, in_january(1)), event(2, in_january(2))]
     people = [invitee(1, 1, answers=2), invitee(1, 2), invitee(2, 3)]
     with writes.transaction(conn):
+        writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events(events))
         writes.upsert(conn, rt.INVITEES, flatten.invitees(people, salt="s"))
         writes.upsert(
             conn, rt.INVITEE_QUESTIONS_AND_ANSWERS, flatten.invitee_questions_and_answers(people)
         )
-    assert writes.purge_invitees(conn, [f"{API}/scheduled_events/E1"]) == 2
-    assert reads.table_counts(conn)["raw.invitees"] == 1
+    window = writes.TimeWindow(JAN, FEB)
+    assert writes.mark_deleted(conn, rt.SCHEDULED_EVENTS, window, [events[1]["uri"]], FEB) == 1
+    assert reads.table_counts(conn)["raw.scheduled_events"] == 2  # the event row stays, marked
+    assert conn.execute("SELECT uri FROM raw.invitees").fetchall() == [(people[2]["uri"],)]
     assert conn.execute("SELECT invitee_uri FROM raw.invitee_questions_and_answers").fetchall() == [
         (people[2]["uri"],)
     ]
+    assert writes.purge_invitees(conn, [events[1]["uri"]]) == 1
+    assert reads.table_counts(conn)["raw.invitee_questions_and_answers"] == 0
 
 
 def test_replace_children_drops_children_no_longer_served(conn: duckdb.DuckDBPyConnection) -> None:
@@ -209,14 +220,14 @@ def test_replace_children_drops_children_no_longer_served(conn: duckdb.DuckDBPyC
     spec = rt.INVITEE_QUESTIONS_AND_ANSWERS
     uris = [p["uri"] for p in people]
     writes.replace_children(
-        conn, spec, "invitee_uri", uris, flatten.invitee_questions_and_answers(people)
+        conn, spec, flatten.invitee_questions_and_answers(people), "invitee_uri", uris
     )
     assert reads.table_counts(conn)[spec.qualified_name] == 4
     people[0]["questions_and_answers"] = people[0]["questions_and_answers"][:1]
     people[1]["questions_and_answers"] = []
     answers = flatten.invitee_questions_and_answers(people)
     for _ in range(2):  # idempotent
-        writes.replace_children(conn, spec, "invitee_uri", uris, answers)
+        writes.replace_children(conn, spec, answers, "invitee_uri", uris)
         pd.testing.assert_frame_equal(stored(conn, spec), answers)
 
 
