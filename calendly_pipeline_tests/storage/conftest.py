@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,6 @@ import pytest
 import yaml
 
 from calendly_pipeline.storage import database, migrations
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def spec_dir() -> Path:
-    return Path(os.environ.get("CALENDLY_API_SPEC_DIR") or REPO.parent / "shared" / "calendly-api")
 
 
 @pytest.fixture
@@ -35,8 +28,8 @@ def conn(db_path: str) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture(scope="session")
-def spec_2023() -> dict[str, Any]:
-    path = spec_dir() / "openapi-2023-04-speakeasy.yaml"
+def spec_2023(spec_dir: Path) -> dict[str, Any]:
+    path = spec_dir / "openapi-2023-04-speakeasy.yaml"
     if not path.is_file():
         pytest.skip(
             f"Calendly spec not found at {path}: set CALENDLY_API_SPEC_DIR to the folder "
