@@ -155,6 +155,52 @@ def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, An
     return sections
 
 
+def _headline_context(
+    head: metrics.Headline, info: dict[str, Any], money: Callable[..., str]
+) -> dict[str, Any]:
+    """Cards and month-on-month changes, each tagged with `data-metric` for readers and tests."""
+    values = asdict(head)
+    idle = f"{info['idle_days']} days" if info.get("idle_days") else "idle window"
+    grace = f"{info['grace_days']} days" if info.get("grace_days") else "grace period"
+
+    def card(key: str, label: str, sub: str, display: str | None = None) -> dict[str, Any]:
+        shown = display or f"{values[key]:,}"
+        return {"key": key, "label": label, "value": values[key], "display": shown, "sub": sub}
+
+    def change(key: str) -> str:
+        return money(values[key], signed=True) if "cost" in key else f"{values[key]:+,}"
+
+    changes = [
+        (key, label, values[key], change(key))
+        for key, label in (
+            ("change_seats_assigned", "assigned"),
+            ("change_seats_active", "active"),
+            ("change_seats_idle", "idle"),
+            ("change_seats_pending", "pending"),
+            ("change_idle_cost_month", "idle cost / month"),
+        )
+        if values[key] is not None
+    ]
+    return {
+        "seat_cards": [
+            card("seats_paid", "Seats paid", "members + pending invitations"),
+            card("seats_assigned", "Seats assigned", "members"),
+            card("seats_active", "Active", f"activity in the last {idle}"),
+            card("seats_new", "New", f"inactive, joined in the last {grace}"),
+            card("seats_idle", "Idle", f"no activity for over {idle}"),
+            card("seats_pending", "Pending", "invitations not accepted"),
+        ],
+        "cost_cards": [
+            card(
+                "idle_cost_month", "Idle cost / month", IDLE_COST_NOTE, money(head.idle_cost_month)
+            ),
+            card("idle_cost_year", "Idle cost / year", IDLE_COST_NOTE, money(head.idle_cost_year)),
+        ],
+        "changes": changes,
+        "previous_month": head.previous_month.strftime("%d %b %Y") if head.previous_month else None,
+    }
+
+
 def _when(value: Any) -> str:
     if value is None:
         return "unknown"
@@ -171,27 +217,6 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
     reclaim = metrics.reclaim_rows(data.seats)
     sections = _charts(data, CURRENCY_SYMBOLS.get(currency.upper(), currency + " "))
 
-    cards = [
-        ("seats_paid", "Seats paid", f"{head.seats_paid:,}", "members + pending invitations"),
-        ("seats_assigned", "Seats assigned", f"{head.seats_assigned:,}", "members"),
-        ("seats_active", "Active", f"{head.seats_active:,}", "used in the idle window"),
-        ("seats_idle", "Idle", f"{head.seats_idle:,}", "no activity in the idle window"),
-        ("seats_pending", "Pending", f"{head.seats_pending:,}", "invitations not accepted"),
-        ("idle_cost_month", "Idle cost / month", money(head.idle_cost_month), IDLE_COST_NOTE),
-        ("idle_cost_year", "Idle cost / year", money(head.idle_cost_year), IDLE_COST_NOTE),
-    ]
-    values = asdict(head)
-    changes = [
-        (key, label, values[key], fmt(values[key]))
-        for key, label, fmt in (
-            ("change_seats_assigned", "assigned", lambda v: f"{v:+,}"),
-            ("change_seats_active", "active", lambda v: f"{v:+,}"),
-            ("change_seats_idle", "idle", lambda v: f"{v:+,}"),
-            ("change_seats_pending", "pending", lambda v: f"{v:+,}"),
-            ("change_idle_cost_month", "idle cost / month", lambda v: money(v, signed=True)),
-        )
-        if values[key] is not None
-    ]
     env = Environment(
         loader=PackageLoader("calendly_pipeline.dashboard", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -213,12 +238,7 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
             None if info.get("price_per_seat") is None else money(float(info["price_per_seat"]))
         ),
         currency=currency,
-        cards=[
-            {"key": k, "label": lbl, "value": values[k], "display": d, "sub": s}
-            for k, lbl, d, s in cards
-        ],
-        changes=changes,
-        previous_month=head.previous_month.strftime("%d %b %Y") if head.previous_month else None,
+        **_headline_context(head, info, money),
         reclaim_columns=RECLAIM_COLUMNS,
         reclaim_rows=reclaim.astype(object).where(reclaim.notna(), None).to_dict("records"),
         money=money,

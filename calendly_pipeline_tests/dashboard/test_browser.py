@@ -72,6 +72,7 @@ def expected_headline(database: str) -> dict[str, float]:
         "seats_paid": f"SELECT count(*) {seats}",
         "seats_assigned": f"SELECT count(*) {seats} AND status IN ('active', 'idle', 'new')",
         "seats_active": f"SELECT count(*) {seats} AND status = 'active'",
+        "seats_new": f"SELECT count(*) {seats} AND status = 'new'",
         "seats_idle": f"SELECT count(*) {seats} AND status = 'idle'",
         "seats_pending": f"SELECT count(*) {seats} AND status = 'pending'",
         "idle_cost_month": idle_cost,
