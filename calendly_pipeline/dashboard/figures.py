@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from calendly_pipeline.dashboard.metrics import OUTCOMES, STATUS_ORDER, Matrix
+from calendly_pipeline.dashboard.metrics import OUTCOMES, STATUS_ORDER, Matrix, unique_labels
 
 # Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -128,16 +128,20 @@ def _pct(share: float | None) -> str:
 
 def top_event_types(usage: pd.DataFrame) -> go.Figure:
     """Bookings on the bars; the rates sit under each name so nothing is clipped on a phone."""
+    titles = unique_labels(
+        [
+            (name if isinstance(name, str) else "(unnamed)")
+            + (f" ({owner})" if isinstance(owner, str) and owner else "")
+            for name, owner in zip(usage["name"], usage["owner_name"], strict=True)
+        ]
+    )
+    rates = [
+        f"{_pct(canceled)} canceled · {_pct(no_show)} no-show"
+        for canceled, no_show in zip(usage["cancellation_rate"], usage["no_show_rate"], strict=True)
+    ]
     names = [
-        f"{name or '(unnamed)'}{f' ({owner})' if isinstance(owner, str) and owner else ''}<br>"
-        f"<span style='font-size:11px'>{_pct(canceled)} canceled · {_pct(no_show)} no-show</span>"
-        for name, owner, canceled, no_show in zip(
-            usage["name"],
-            usage["owner_name"],
-            usage["cancellation_rate"],
-            usage["no_show_rate"],
-            strict=True,
-        )
+        f"{t}<br><span style='font-size:11px'>{r}</span>"
+        for t, r in zip(titles, rates, strict=True)
     ]
     fig = go.Figure(
         go.Bar(

@@ -22,6 +22,16 @@ WEEKS_SHOWN = 26
 MAX_HEATMAP_MEMBERS = 40
 
 
+def unique_labels(labels: list[str]) -> list[str]:
+    """Plotly merges equal category labels into one bar or column, so number the repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
 def current_seats(seats: pd.DataFrame) -> pd.DataFrame:
     """Seats the organization pays for today: every row except removed members."""
     return seats.loc[seats["status"] != "removed"]
@@ -203,7 +213,7 @@ def adoption_heatmap(data: DashboardData) -> Matrix | None:
         .fillna(0)
     )
     grid.index = labels["feature_label"]
-    grid.columns = chosen["name"].fillna(chosen["email"]).tolist()
+    grid.columns = unique_labels(chosen["name"].fillna(chosen["email"]).tolist())
     return Matrix(grid, "member", note)
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from calendly_pipeline.cli import app
 from calendly_pipeline.dashboard import DashboardError, render_dashboard
+from calendly_pipeline.dashboard.metrics import unique_labels
 
 
 def _digest(path: str) -> str:
@@ -86,3 +87,8 @@ def test_cli_uses_the_environment(
     result = CliRunner().invoke(app, ["dashboard"])
     assert result.exit_code == 1
     assert "missing.duckdb" in result.output
+
+
+def test_repeated_labels_stay_apart() -> None:
+    """Two members or event types with one name must not merge into one plotly category."""
+    assert unique_labels(["Ana", "Bo", "Ana", "Ana"]) == ["Ana", "Bo", "Ana (2)", "Ana (3)"]
