@@ -4,6 +4,7 @@ so every transform validates and normalises them the same way before any rule ru
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,40 @@ def month_cutoff(month_end: pd.Timestamp, as_of: pd.Timestamp) -> pd.Timestamp:
 
 def month_end_of(values: pd.Series) -> pd.Series:
     """The calendar month end (naive date) of each UTC timestamp."""
-    naive = utc(values).dt.tz_localize(None)
-    return (naive.dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()).astype(
-        "datetime64[us]"
-    )
+    months = naive_us(values).astype("datetime64[M]")
+    ends = (months + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return pd.Series(ends.astype("datetime64[us]"), index=values.index)
+
+
+def naive_us(values: pd.Series) -> np.ndarray:
+    """UTC timestamps as a naive datetime64[us] numpy array, for fast vectorised arithmetic."""
+    return utc(values).dt.tz_localize(None).to_numpy()
+
+
+def as_category(values: pd.Series | np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """Strings coded against a shared category index, so groupbys and joins run on integers."""
+    return pd.Categorical(values, categories=categories)
+
+
+@dataclass(frozen=True)
+class Hosted:
+    """Live events and their (event, host) pairs by position: the base of activity signals,
+    feature attribution and daily activity, built once without string merges."""
+
+    events: pd.DataFrame  # live events, positional index 0..n-1
+    event_pos: np.ndarray  # per host pair: position in `events`
+    user: pd.Categorical  # per host pair: the host's user URI
+
+
+def hosted(frames: Frames, event_columns: Iterable[str]) -> Hosted:
+    columns = list(dict.fromkeys(["uri", "deleted_at", *event_columns]))
+    events = live(require(frames, "scheduled_events", columns)).reset_index(drop=True)
+    hosts = require(frames, "event_hosts", ["event_uri", "user_uri"])
+    hosts = hosts[hosts["event_uri"].notna() & hosts["user_uri"].notna()]
+    pos = pd.Index(events["uri"]).get_indexer(hosts["event_uri"])
+    user = pd.Categorical(hosts["user_uri"].to_numpy())
+    # hosts of deleted or unknown events credit nobody; a repeated pair counts once
+    key = np.where(pos >= 0, pos.astype(np.int64) * (len(user.categories) + 1) + user.codes, -1)
+    _, first = np.unique(key, return_index=True)
+    keep = np.sort(first[key[first] >= 0])
+    return Hosted(events, pos[keep], user[keep])

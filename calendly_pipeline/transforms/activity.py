@@ -14,7 +14,9 @@ import pandas as pd
 
 from calendly_pipeline.transforms._frames import (
     Frames,
+    Hosted,
     as_utc_timestamp,
+    hosted,
     is_true,
     live,
     require,
@@ -35,6 +37,55 @@ EVENT_TYPE_USAGE_COLUMNS = [
 ]  # fmt: skip
 
 
+EVENT_COLUMNS = ["status", "start_time", "event_type", "canceler_type"]
+
+
+def outcomes_of(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Outcome and active invitees of each event in `h.events` (same positions)."""
+    as_of = as_utc_timestamp(as_of)
+    events = h.events
+    invitees = live(
+        require(
+            frames, "invitees", ["event_uri", "status", "rescheduled", "no_show_uri", "deleted_at"]
+        )
+    )
+    pos = pd.Index(events["uri"]).get_indexer(invitees["event_uri"])
+    known = pos >= 0
+    active = invitees["status"].eq("active").fillna(False).to_numpy(dtype=bool) & known
+    no_show = active & invitees["no_show_uri"].notna().to_numpy(dtype=bool)
+    rescheduled = is_true(invitees["rescheduled"]).to_numpy(dtype=bool) & known
+    n = len(events)
+    n_active = np.bincount(pos[active], minlength=n)
+    n_no_show = np.bincount(pos[no_show], minlength=n)
+    any_rescheduled = np.bincount(pos[rescheduled], minlength=n) > 0
+    start = utc(events["start_time"])
+    canceled = events["status"].eq("canceled").fillna(False).to_numpy(dtype=bool)
+    canceler = events["canceler_type"]
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    outcome = np.select(
+        [
+            canceled & any_rescheduled,
+            canceled & canceler.eq("host").fillna(False).to_numpy(dtype=bool),
+            canceled & canceler.eq("invitee").fillna(False).to_numpy(dtype=bool),
+            canceled,
+            (start > as_of).to_numpy(dtype=bool),
+            (n_active > 0) & (n_no_show == n_active),
+        ],
+        [code["rescheduled"], code["canceled_by_host"], code["canceled_by_invitee"],
+         code["canceled_other"], code["upcoming"], code["no_show"]],
+        code["completed"],
+    )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "event_uri": events["uri"].astype("str"),
+            "event_type": events["event_type"].astype("str"),
+            "start_time": start,
+            "outcome": pd.Categorical.from_codes(outcome, categories=list(OUTCOMES)),
+            "active_invitees": n_active.astype("int64"),
+        }
+    )
+
+
 def event_outcomes(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per live event: `event_uri, event_type, start_time, outcome, active_invitees`.
 
@@ -42,68 +93,59 @@ def event_outcomes(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     `canceler_type` (`canceled_other` when it is missing); not canceled and not started ->
     `upcoming`; started and every active invitee marked no-show -> `no_show`; else `completed`.
     """
-    as_of = as_utc_timestamp(as_of)
-    events = live(
-        require(
-            frames,
-            "scheduled_events",
-            ["uri", "status", "start_time", "event_type", "canceler_type", "deleted_at"],
-        )
-    )
-    invitees = live(
-        require(
-            frames, "invitees", ["event_uri", "status", "rescheduled", "no_show_uri", "deleted_at"]
-        )
-    )
-    active = invitees["status"].eq("active").fillna(False)
-    per_event = (
-        pd.DataFrame(
-            {
-                "event_uri": invitees["event_uri"],
-                "active_invitees": active.astype("int64"),
-                "no_show_invitees": (active & invitees["no_show_uri"].notna()).astype("int64"),
-                "any_rescheduled": is_true(invitees["rescheduled"]),
-            }
-        )
-        .groupby("event_uri")
-        .agg({"active_invitees": "sum", "no_show_invitees": "sum", "any_rescheduled": "any"})
-    )
-    ev = events.join(per_event, on="uri")
-    n_active = ev["active_invitees"].fillna(0).astype("int64")
-    n_no_show = ev["no_show_invitees"].fillna(0).astype("int64")
-    start = utc(ev["start_time"])
-    canceled = ev["status"].eq("canceled").fillna(False)
-    outcome = np.select(
-        [
-            canceled & ev["any_rescheduled"].eq(True).fillna(False),
-            canceled & ev["canceler_type"].eq("host").fillna(False),
-            canceled & ev["canceler_type"].eq("invitee").fillna(False),
-            canceled,
-            start > as_of,
-            (n_active > 0) & n_no_show.eq(n_active),
-        ],
-        ["rescheduled", "canceled_by_host", "canceled_by_invitee", "canceled_other", "upcoming",
-         "no_show"],
-        "completed",
-    )  # fmt: skip
-    return pd.DataFrame(
-        {
-            "event_uri": ev["uri"].astype("str"),
-            "event_type": ev["event_type"].astype("str"),
-            "start_time": start,
-            "outcome": pd.Series(outcome, index=ev.index, dtype="str"),
-            "active_invitees": n_active,
-        }
-    ).reset_index(drop=True)
+    return outcomes_of(frames, hosted(frames, EVENT_COLUMNS), as_of)
 
 
 def _outcome_counts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per-key event counts for every outcome (a column per outcome, zeros included)."""
     return (
-        pd.crosstab([df[k] for k in keys], df["outcome"])
+        df.groupby([*keys, "outcome"], observed=False)
+        .size()
+        .unstack("outcome")
         .reindex(columns=list(OUTCOMES), fill_value=0)
         .rename_axis(columns=None)
     )
+
+
+def host_daily_activity(
+    outcomes: pd.DataFrame,
+    h: Hosted,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """`daily_activity` rows from `outcomes_of` output and the host pairs of the same `h`."""
+    per_host = pd.DataFrame(
+        {
+            "activity_date": outcomes["start_time"]
+            .dt.tz_localize(None)
+            .dt.normalize()
+            .to_numpy()[h.event_pos],
+            "user_uri": h.user,
+            "outcome": outcomes["outcome"].to_numpy()[h.event_pos],
+            "active_invitees": outcomes["active_invitees"].to_numpy()[h.event_pos],
+        }
+    )
+    if start is not None:
+        per_host = per_host[per_host["activity_date"] >= pd.Timestamp(start)]
+    if end is not None:
+        per_host = per_host[per_host["activity_date"] <= pd.Timestamp(end)]
+    keys = ["activity_date", "user_uri"]
+    grouped = per_host.groupby(keys, observed=True)
+    counts = (
+        per_host.groupby([*keys, "outcome"], observed=True)
+        .size()
+        .unstack("outcome", fill_value=0)
+        .reindex(columns=list(OUTCOMES), fill_value=0)
+        .rename_axis(columns=None)
+    )
+    out = counts.assign(
+        scheduled=counts.sum(axis=1),
+        invitee_bookings=grouped["active_invitees"].sum(),
+    ).reset_index()
+    return out.astype(
+        {"activity_date": "datetime64[us]", "user_uri": "str"}
+        | {c: "int64" for c in DAILY_ACTIVITY_COLUMNS[2:]}
+    )[DAILY_ACTIVITY_COLUMNS]
 
 
 def daily_activity(
@@ -116,26 +158,8 @@ def daily_activity(
     event counts once for each host) and `invitee_bookings`, the active invitees of those events
     (a group event with 12 attendees adds 1 to `scheduled` and 12 here). `start`/`end` (inclusive)
     limit the days, for daily partitions."""
-    outcomes = event_outcomes(frames, as_of)
-    outcomes = outcomes.assign(
-        activity_date=outcomes["start_time"].dt.tz_localize(None).dt.normalize()
-    )
-    if start is not None:
-        outcomes = outcomes[outcomes["activity_date"] >= pd.Timestamp(start)]
-    if end is not None:
-        outcomes = outcomes[outcomes["activity_date"] <= pd.Timestamp(end)]
-    hosts = require(frames, "event_hosts", ["event_uri", "user_uri"])[["event_uri", "user_uri"]]
-    per_host = outcomes.merge(hosts.drop_duplicates(), on="event_uri")
-    keys = ["activity_date", "user_uri"]
-    counts = _outcome_counts(per_host, keys)
-    out = counts.assign(
-        scheduled=counts.sum(axis=1),
-        invitee_bookings=per_host.groupby(keys)["active_invitees"].sum(),
-    ).reset_index()
-    return out.astype(
-        {"activity_date": "datetime64[us]", "user_uri": "str"}
-        | {c: "int64" for c in DAILY_ACTIVITY_COLUMNS[2:]}
-    )[DAILY_ACTIVITY_COLUMNS]
+    h = hosted(frames, EVENT_COLUMNS)
+    return host_daily_activity(outcomes_of(frames, h, as_of), h, start, end)
 
 
 def event_type_usage(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -144,10 +168,14 @@ def event_type_usage(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     `bookings` = events not superseded by a reschedule (a chain A -> B -> C is one booking);
     `canceled` = host or invitee cancellations; `no_show_rate` is over events that took place.
     """
+    return type_usage(frames, event_outcomes(frames, as_of))
+
+
+def type_usage(frames: Frames, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """`event_type_usage` rows from `outcomes_of` output."""
     types = require(
         frames, "event_types", ["uri", "name", "kind", "pooling_type", "profile_name"]
     ).drop_duplicates("uri")
-    outcomes = event_outcomes(frames, as_of)
     counts = _outcome_counts(outcomes, ["event_type"])
     uris = pd.Index(types["uri"].astype("str")).union(counts.index.astype("str"))
     counts = counts.reindex(uris, fill_value=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import (
@@ -14,7 +13,7 @@ from calendly_pipeline.transforms._frames import (
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, feature_uses, plan_rank
-from calendly_pipeline.transforms.utilization import organization_plan, seats_by_month
+from calendly_pipeline.transforms.utilization import prepare_seat_inputs, seats_by_month
 
 FEATURE_ADOPTION_COLUMNS = [
     "user_uri", "feature", "feature_label", "tier", "first_used_at", "last_used_at",
@@ -35,24 +34,22 @@ _CATALOGUE_FRAME = pd.DataFrame(
 ).astype("str")
 
 
-def _uses_until(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
-    uses = feature_uses(frames)
+def _uses_until(uses: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return uses[uses["used_at"] <= as_of]
 
 
-def feature_adoption(
-    frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
+def member_feature_adoption(
+    uses: pd.DataFrame, users: list[str], config: UtilizationConfig, as_of: pd.Timestamp
 ) -> pd.DataFrame:
-    """`analytics.feature_adoption`: every member-level feature for every member who held a seat
-    (current or removed) or used a feature, so 'never used' is an explicit row."""
-    as_of = as_utc_timestamp(as_of)
+    """`feature_adoption` rows from `feature_uses` output, one per user in `users` (plus anyone
+    with a use) and member-level feature."""
     member_features = _CATALOGUE_FRAME[_CATALOGUE_FRAME["level"].eq("member")]
-    uses = _uses_until(frames, as_of)
+    uses = _uses_until(uses, as_of)
     uses = uses[uses["feature"].isin(member_features["feature"])]
     recent = whole_days(as_of - uses["used_at"]).le(config.adoption_days).fillna(False)
     stats = (
         uses.assign(recent=recent.astype("int64"))
-        .groupby(["user_uri", "feature"])
+        .groupby(["user_uri", "feature"], observed=True)
         .agg(
             first_used_at=("used_at", "min"),
             last_used_at=("used_at", "max"),
@@ -60,11 +57,12 @@ def feature_adoption(
             uses_90d=("recent", "sum"),
         )
     )
-    members = require(frames, "organization_memberships", ["user_uri"])["user_uri"]
-    removed = require(frames, "membership_snapshots", ["user_uri"])["user_uri"]
-    users = sorted(set(members.dropna()) | set(removed.dropna()) | set(uses["user_uri"]))
+    stats.index = stats.index.set_levels(
+        [lvl.astype("object") for lvl in stats.index.levels], verify_integrity=False
+    )
+    everyone = sorted(set(users) | set(stats.index.get_level_values("user_uri")))
     grid = pd.MultiIndex.from_product(
-        [users, member_features["feature"].tolist()], names=["user_uri", "feature"]
+        [everyone, member_features["feature"].tolist()], names=["user_uri", "feature"]
     )
     out = stats.reindex(grid).reset_index().merge(member_features, on="feature", how="left")
     out = out.fillna({"uses_total": 0, "uses_90d": 0})
@@ -81,34 +79,55 @@ def feature_adoption(
     )[FEATURE_ADOPTION_COLUMNS]
 
 
-def org_feature_adoption(
+def seat_users(frames: Frames) -> list[str]:
+    """Everyone who holds or held a seat: current members and members of any snapshot."""
+    members = require(frames, "organization_memberships", ["user_uri"])["user_uri"]
+    removed = require(frames, "membership_snapshots", ["user_uri"])["user_uri"]
+    return sorted(set(members.dropna()) | set(removed.dropna()))
+
+
+def feature_adoption(
     frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
 ) -> pd.DataFrame:
-    """`analytics.org_feature_adoption`: per feature and month end, the active seats that used it,
-    and whether a paid feature the plan includes went unused all month."""
+    """`analytics.feature_adoption`: every member-level feature for every member who held a seat
+    (current or removed) or used a feature, so 'never used' is an explicit row."""
     as_of = as_utc_timestamp(as_of)
-    plan_level = plan_rank(organization_plan(frames))
-    monthly = seats_by_month(frames, config, as_of)
-    active = monthly.loc[monthly["status"].eq("active"), ["month", "user_uri"]].drop_duplicates()
-    months = monthly["month"].drop_duplicates().sort_values()
-    uses = _uses_until(frames, as_of)
+    return member_feature_adoption(feature_uses(frames), seat_users(frames), config, as_of)
+
+
+def monthly_feature_adoption(
+    uses: pd.DataFrame, monthly_seats: pd.DataFrame, plan: str, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """`org_feature_adoption` rows from `feature_uses` and `seats_by_month` output."""
+    plan_level = plan_rank(plan)
+    active = monthly_seats.loc[
+        monthly_seats["status"].eq("active"), ["month", "user_uri"]
+    ].drop_duplicates()
+    months = monthly_seats["month"].drop_duplicates().sort_values()
+    uses = _uses_until(uses, as_of)
     uses = uses.assign(month=month_end_of(uses["used_at"]))
     uses = uses[uses["month"].isin(months)]
     grid = pd.MultiIndex.from_product(
         [_CATALOGUE_FRAME["feature"].tolist(), months.tolist()], names=["feature", "month"]
     )
+    per_user = (
+        uses.groupby(["feature", "month", "user_uri"], observed=True)
+        .size()
+        .rename("n")
+        .reset_index()
+        .astype({"feature": "str", "user_uri": "str"})
+    )
     counts = pd.DataFrame(
         {
-            "uses": uses.groupby(["feature", "month"]).size(),
-            "adopters": uses.merge(active, on=["month", "user_uri"])
-            .groupby(["feature", "month"])["user_uri"]
-            .nunique(),
+            "uses": per_user.groupby(["feature", "month"])["n"].sum(),
+            "adopters": per_user.merge(active, on=["month", "user_uri"])
+            .groupby(["feature", "month"])
+            .size(),
         }
     ).reindex(grid, fill_value=0)
     out = counts.fillna(0).reset_index().merge(_CATALOGUE_FRAME, on="feature", how="left")
     out["active_seats"] = out["month"].map(active.groupby("month").size()).fillna(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = out["adopters"] / out["active_seats"].where(out["active_seats"] > 0)
+    share = out["adopters"] / out["active_seats"].where(out["active_seats"] > 0)
     in_plan = out["tier"].map(plan_rank).le(plan_level)
     return out.assign(
         adoption_share=share.astype("float64"),
@@ -125,3 +144,15 @@ def org_feature_adoption(
             "paid_unused": bool,
         }
     )[ORG_FEATURE_ADOPTION_COLUMNS]
+
+
+def org_feature_adoption(
+    frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """`analytics.org_feature_adoption`: per feature and month end, the active seats that used it,
+    and whether a paid feature the plan includes went unused all month."""
+    as_of = as_utc_timestamp(as_of)
+    uses = feature_uses(frames)
+    inputs = prepare_seat_inputs(frames, as_of, uses)
+    monthly = seats_by_month(inputs, config, as_of)
+    return monthly_feature_adoption(uses, monthly, inputs.plan, as_of)

@@ -18,7 +18,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from calendly_pipeline.transforms._frames import Frames, is_true, live, require, utc
+from calendly_pipeline.transforms._frames import (
+    Frames,
+    Hosted,
+    hosted,
+    is_true,
+    live,
+    naive_us,
+    require,
+)
 
 PLANS: tuple[str, ...] = ("basic", "essentials", "standard", "professional", "teams", "enterprise")
 FREE_PLAN = "basic"
@@ -133,12 +141,11 @@ CATALOGUE: tuple[Feature, ...] = (
 )  # fmt: skip
 
 FEATURES: dict[str, Feature] = {f.key: f for f in CATALOGUE}
+_ORDER = {key: i for i, key in enumerate(FEATURES)}
 if len(FEATURES) != len(CATALOGUE):
     raise RuntimeError("duplicate feature key in CATALOGUE")
 
-USE_COLUMNS = ["user_uri", "feature", "used_at"]
-
-_EVENT_COLUMNS = ["uri", "event_type", "location_type", "created_at", "deleted_at"]
+FEATURE_EVENT_COLUMNS = ["event_type", "location_type", "created_at"]
 _EVENT_TYPE_COLUMNS = [
     "uri", "kind", "pooling_type", "booking_method", "secret", "admin_managed",
     "duration_options", "custom_questions_enabled",
@@ -149,84 +156,86 @@ _INVITEE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _flags(df: pd.DataFrame, source: Source) -> pd.DataFrame:
-    """One boolean column per catalogue feature of `source`, aligned with `df`."""
-    return pd.DataFrame(
-        {
-            f.key: f.predicate(df).fillna(False).astype(bool)
-            for f in CATALOGUE
-            if f.source == source
-        },
-        index=df.index,
-    )
+def _flags(df: pd.DataFrame, source: Source) -> tuple[list[str], np.ndarray]:
+    """Keys and a (rows x features) boolean matrix for the catalogue features of `source`."""
+    keys = [f.key for f in CATALOGUE if f.source == source]
+    matrix = np.zeros((len(df), len(keys)), dtype=bool)
+    for j, feature in enumerate(f for f in CATALOGUE if f.source == source):
+        matrix[:, j] = feature.predicate(df).fillna(False).to_numpy(dtype=bool)
+    return keys, matrix
 
 
-def _long(flags: pd.DataFrame, ids: pd.Series, id_name: str) -> pd.DataFrame:
-    """(id, feature) pairs for every True flag, without a Python loop over rows."""
-    stacked = flags.set_axis(ids.to_numpy(), axis=0).stack()
-    stacked = stacked[stacked]
-    return pd.DataFrame(
-        {
-            id_name: stacked.index.get_level_values(0).astype("str"),
-            "feature": stacked.index.get_level_values(1).astype("str"),
-        }
-    )
-
-
-def event_feature_pairs(frames: Frames) -> pd.DataFrame:
-    """(event_uri, feature) for every live event and every event-level feature it reveals."""
-    events = live(require(frames, "scheduled_events", _EVENT_COLUMNS))
-    types = require(frames, "event_types", _EVENT_TYPE_COLUMNS)
+def event_feature_matrix(frames: Frames, events: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Keys and an (events x features) boolean matrix of the features each live event reveals:
+    from its event type, its own location, and any of its live invitees."""
+    types = require(frames, "event_types", _EVENT_TYPE_COLUMNS).drop_duplicates("uri")
     invitees = live(require(frames, "invitees", _INVITEE_COLUMNS))
+    type_keys, type_flags = _flags(types, "event_type")
+    type_pos = pd.Index(types["uri"]).get_indexer(events["event_type"])
+    by_type = np.where((type_pos >= 0)[:, None], type_flags[type_pos], False)
+    event_keys, by_event = _flags(events, "event")
+    invitee_keys, invitee_flags = _flags(invitees, "invitee")
+    invitee_pos = pd.Index(events["uri"]).get_indexer(invitees["event_uri"])
+    by_invitees = np.zeros((len(events), len(invitee_keys)), dtype=bool)
+    for j in range(len(invitee_keys)):
+        hit = invitee_flags[:, j] & (invitee_pos >= 0)
+        by_invitees[invitee_pos[hit], j] = True
+    return (
+        type_keys + event_keys + invitee_keys,
+        np.hstack([by_type, by_event, by_invitees]),
+    )
 
-    type_flags = _flags(types, "event_type").set_axis(types["uri"].to_numpy(), axis=0)
-    type_flags = type_flags[~type_flags.index.duplicated()]
-    by_type = type_flags.reindex(events["event_type"].to_numpy(), fill_value=False)
-    invitee_flags = _flags(invitees, "invitee").groupby(invitees["event_uri"].to_numpy()).any()
-    by_invitees = invitee_flags.reindex(events["uri"].to_numpy(), fill_value=False)
-    flags = pd.concat(
-        [
-            by_type.set_axis(events.index, axis=0),
-            _flags(events, "event"),
-            by_invitees.set_axis(events.index, axis=0),
-        ],
-        axis=1,
-    ).astype(bool)
-    return _long(flags, events["uri"], "event_uri")
 
-
-def feature_uses(frames: Frames) -> pd.DataFrame:
+def feature_uses(frames: Frames, h: Hosted | None = None) -> pd.DataFrame:
     """Every dated use of every catalogue feature, attributed per architecture §4.
 
-    Columns `user_uri, feature, used_at`; org-level features are attributed to the entry's actor
-    so that monthly adopter counts can still be taken.
+    Columns `user_uri` and `feature` (categoricals; features in catalogue order) and `used_at`.
+    Org-level features are attributed to the entry's actor so monthly adopters can be counted.
+    `h` may be passed in (built with at least FEATURE_EVENT_COLUMNS) to share it.
     """
-    events = live(require(frames, "scheduled_events", _EVENT_COLUMNS))
-    hosts = require(frames, "event_hosts", ["event_uri", "user_uri"])
-    pairs = event_feature_pairs(frames)
-    booked = events[["uri", "created_at"]].rename(columns={"uri": "event_uri"})
-    booked = booked.assign(created_at=utc(booked["created_at"]))
-    per_host = pairs.merge(booked, on="event_uri").merge(
-        hosts[["event_uri", "user_uri"]].drop_duplicates(), on="event_uri"
+    h = hosted(frames, FEATURE_EVENT_COLUMNS) if h is None else h
+    keys, matrix = event_feature_matrix(frames, h.events)
+    pair, column = np.nonzero(matrix[h.event_pos])
+    created = naive_us(h.events["created_at"])
+    # (user codes against h.user's categories or raw users, feature codes, times)
+    hosted_part = (
+        h.user.codes[pair],
+        np.asarray([_ORDER[k] for k in keys], dtype=np.int64)[column],
+        created[h.event_pos[pair]],
     )
-    parts = [per_host.rename(columns={"created_at": "used_at"})[USE_COLUMNS]]
-
+    others: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for source, user_col, time_col in (
         ("webhook", "creator", "created_at"),
         ("activity_log", "actor_uri", "occurred_at"),
     ):
         table = require(frames, SOURCE_TABLES[source], [user_col, time_col])
         for feature in (f for f in CATALOGUE if f.source == source):
-            rows = table[feature.predicate(table).fillna(False).astype(bool)]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "user_uri": rows[user_col].to_numpy(),
-                        "feature": feature.key,
-                        "used_at": utc(rows[time_col]).to_numpy(),
-                    }
+            rows = table[feature.predicate(table).fillna(False).to_numpy(dtype=bool)]
+            rows = rows[rows[user_col].notna()]
+            others.append(
+                (
+                    rows[user_col].to_numpy(dtype=object),
+                    np.full(len(rows), _ORDER[feature.key], dtype=np.int64),
+                    naive_us(rows[time_col]),
                 )
             )
-    uses = pd.concat(parts, ignore_index=True)
-    uses = uses[uses["user_uri"].notna()]
-    return uses.astype({"user_uri": "str", "feature": "str", "used_at": "datetime64[us, UTC]"})
+    other_users = np.concatenate([o[0] for o in others]) if others else np.array([], object)
+    categories = h.user.categories.union(pd.Index(other_users).unique())
+    user_codes = np.concatenate(
+        [
+            categories.get_indexer(h.user.categories)[hosted_part[0]],
+            categories.get_indexer(other_users),
+        ]
+    )
+    parts = [hosted_part, *others]
+    return pd.DataFrame(
+        {
+            "user_uri": pd.Categorical.from_codes(user_codes, categories=categories),
+            "feature": pd.Categorical.from_codes(
+                np.concatenate([p[1] for p in parts]), categories=list(FEATURES)
+            ),
+            "used_at": pd.Series(
+                np.concatenate([p[2] for p in parts]), dtype="datetime64[us]"
+            ).dt.tz_localize("UTC"),
+        }
+    )

@@ -15,11 +15,13 @@ import pandas as pd
 from calendly_pipeline.transforms._frames import (
     DAY,
     Frames,
+    Hosted,
     as_utc_timestamp,
     dates,
-    live,
+    hosted,
     month_cutoff,
     month_ends,
+    naive_us,
     require,
     utc,
     whole_days,
@@ -44,6 +46,7 @@ SEAT_HISTORY_COLUMNS = [
 STATUSES = ("active", "idle", "new", "pending", "removed")
 # Tie-break order when two signals share the latest timestamp (architecture §4).
 SOURCE_PRIORITY = {"meeting": 0, "activity_log": 1, "event_type_edit": 2}
+SEAT_EVENT_COLUMNS = ["status", "start_time", "created_at"]
 _PERSON = ["seat_id", "user_uri", "name", "email", "role", "joined_at"]
 _FEATURE_ORDER = {f.key: i for i, f in enumerate(CATALOGUE)}
 _PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
@@ -57,9 +60,10 @@ class SeatInputs:
     memberships: pd.DataFrame  # _PERSON
     snapshots: pd.DataFrame  # snapshot_date + _PERSON
     invitations: pd.DataFrame  # pending only: seat_id, email, joined_at (= invited at)
-    groups: pd.DataFrame  # owner_uri, group_name
-    signals: pd.DataFrame  # user_uri, source, priority, ts
-    hosted: pd.DataFrame  # user_uri, start_time of live, non-canceled hosted events
+    groups: dict[str, list[str]]  # owner (membership or invitation URI) -> sorted group names
+    signals: pd.DataFrame  # user_uri, source, priority, ts: latest per user, source and month
+    meeting_user: pd.Categorical  # per non-canceled hosted event and host ...
+    meeting_start: np.ndarray  # ... its start time (naive UTC datetime64[us])
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
 
 
@@ -72,53 +76,77 @@ def organization_plan(frames: Frames) -> str:
     return plan
 
 
-def hosted_events(frames: Frames) -> pd.DataFrame:
-    """One row per (live event, host): the base of meeting signals and meeting counts."""
-    events = live(
-        require(
-            frames, "scheduled_events", ["uri", "status", "start_time", "created_at", "deleted_at"]
-        )
+def _latest_per_month(
+    user: pd.Categorical | np.ndarray, ts: np.ndarray, source: str, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Latest signal per user and calendar month, up to `as_of`: a month-end replay needs no
+    more than that, and it shrinks millions of signals to users x months."""
+    limit = np.datetime64(as_of.tz_localize(None).to_datetime64(), "us")
+    keep = ~np.isnat(ts) & (ts <= limit)
+    frame = pd.DataFrame(
+        {
+            "user_uri": user[keep],
+            "month": ts[keep].astype("datetime64[M]"),
+            "ts": ts[keep],
+        }
     )
-    hosts = require(frames, "event_hosts", ["event_uri", "user_uri"])
-    out = (
-        hosts[["event_uri", "user_uri"]]
-        .drop_duplicates()
-        .merge(
-            events[["uri", "status", "start_time", "created_at"]].rename(
-                columns={"uri": "event_uri"}
-            ),
-            on="event_uri",
-        )
+    latest = frame.groupby(["user_uri", "month"], observed=True, as_index=False)["ts"].max()
+    return pd.DataFrame(
+        {
+            "user_uri": np.asarray(latest["user_uri"], dtype=object),
+            "source": source,
+            "priority": SOURCE_PRIORITY[source],
+            "ts": pd.Series(latest["ts"].to_numpy(), dtype="datetime64[us]").dt.tz_localize("UTC"),
+        }
     )
-    return out.assign(start_time=utc(out["start_time"]), created_at=utc(out["created_at"]))
 
 
-def _signals(frames: Frames, hosted: pd.DataFrame) -> pd.DataFrame:
+def _signals(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
     types = require(frames, "event_types", ["profile_type", "profile_owner", "updated_at"])
     owned = types[types["profile_type"].eq("User").fillna(False) & types["profile_owner"].notna()]
     log = require(frames, "activity_log_entries", ["actor_uri", "occurred_at"])
+    log = log[log["actor_uri"].notna()]
     parts = [
-        ("meeting", hosted["user_uri"], hosted["created_at"]),
-        ("meeting", hosted["user_uri"], hosted["start_time"]),
-        ("event_type_edit", owned["profile_owner"], utc(owned["updated_at"])),
-        ("activity_log", log["actor_uri"], utc(log["occurred_at"])),
+        _latest_per_month(h.user, naive_us(h.events["created_at"])[h.event_pos], "meeting", as_of),
+        _latest_per_month(h.user, naive_us(h.events["start_time"])[h.event_pos], "meeting", as_of),
+        _latest_per_month(
+            owned["profile_owner"].to_numpy(dtype=object),
+            naive_us(owned["updated_at"]),
+            "event_type_edit",
+            as_of,
+        ),
+        _latest_per_month(
+            log["actor_uri"].to_numpy(dtype=object),
+            naive_us(log["occurred_at"]),
+            "activity_log",
+            as_of,
+        ),
     ]
-    out = pd.concat(
-        [
-            pd.DataFrame({"user_uri": u.to_numpy(dtype=object), "source": s, "ts": t.to_numpy()})
-            for s, u, t in parts
-        ],
-        ignore_index=True,
-    )
-    out = out[out["user_uri"].notna() & out["ts"].notna()]
-    return out.assign(
-        user_uri=out["user_uri"].astype("str"),
-        priority=out["source"].map(SOURCE_PRIORITY).astype("int64"),
-        ts=out["ts"].astype("datetime64[us, UTC]"),
-    )
+    return pd.concat(parts, ignore_index=True).astype({"user_uri": "str", "source": "str"})
 
 
-def prepare_seat_inputs(frames: Frames) -> SeatInputs:
+def _groups(frames: Frames) -> dict[str, list[str]]:
+    rel = require(frames, "group_relationships", ["owner_uri", "group_uri"])
+    grp = require(frames, "groups", ["uri", "name"])
+    named = rel[["owner_uri", "group_uri"]].merge(
+        grp[["uri", "name"]].drop_duplicates("uri").rename(columns={"uri": "group_uri"}),
+        on="group_uri",
+    )
+    named = (
+        named[["owner_uri", "name"]].dropna().drop_duplicates().sort_values(["owner_uri", "name"])
+    )
+    return named.groupby("owner_uri", sort=False)["name"].agg(list).to_dict()
+
+
+def prepare_seat_inputs(
+    frames: Frames,
+    as_of: pd.Timestamp,
+    uses: pd.DataFrame | None = None,
+    h: Hosted | None = None,
+) -> SeatInputs:
+    """Reduce the raw frames once; `uses` (from `feature_uses`) and `h` (from `hosted` with
+    SEAT_EVENT_COLUMNS) may be passed in to share them."""
+    as_of = as_utc_timestamp(as_of)
     m = require(
         frames,
         "organization_memberships",
@@ -163,52 +191,50 @@ def prepare_seat_inputs(frames: Frames) -> SeatInputs:
     invitations = pd.DataFrame(
         {"seat_id": inv["uri"], "email": inv["email"], "joined_at": utc(inv["created_at"])}
     )
-    rel = require(frames, "group_relationships", ["owner_uri", "group_uri"])
-    grp = require(frames, "groups", ["uri", "name"])
-    groups = rel[["owner_uri", "group_uri"]].merge(
-        grp[["uri", "name"]].rename(columns={"uri": "group_uri", "name": "group_name"}),
-        on="group_uri",
-    )[["owner_uri", "group_name"]]
-    hosted = hosted_events(frames)
-    uses = feature_uses(frames)
+    h = hosted(frames, SEAT_EVENT_COLUMNS) if h is None else h
+    held = h.events["status"].ne("canceled").to_numpy(dtype=bool)[h.event_pos]
+    uses = feature_uses(frames, h) if uses is None else uses
     member_keys = [f.key for f in CATALOGUE if f.level == "member"]
     first_use = (
-        uses[uses["feature"].isin(member_keys)]
-        .groupby(["user_uri", "feature"], as_index=False)["used_at"]
+        uses[uses["feature"].isin(member_keys) & (uses["used_at"] <= as_of)]
+        .groupby(["user_uri", "feature"], observed=True, as_index=False)["used_at"]
         .min()
         .rename(columns={"used_at": "first_used_at"})
+        .astype({"user_uri": "str", "feature": "str"})
     )
     return SeatInputs(
         plan=organization_plan(frames),
         memberships=memberships,
         snapshots=snapshots,
         invitations=invitations,
-        groups=groups,
-        signals=_signals(frames, hosted),
-        hosted=hosted.loc[hosted["status"].ne("canceled"), ["user_uri", "start_time"]],
+        groups=_groups(frames),
+        signals=_signals(frames, h, as_of),
+        meeting_user=h.user[held],
+        meeting_start=naive_us(h.events["start_time"])[h.event_pos][held],
         first_use=first_use,
     )
 
 
 def _last_activity(signals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Latest signal per user at `as_of`, ties broken by SOURCE_PRIORITY."""
-    known = signals[signals["ts"] <= as_of]
-    best = known.groupby(["user_uri", "source", "priority"], as_index=False)["ts"].max()
-    best = best.sort_values(["user_uri", "ts", "priority"], ascending=[True, False, True])
+    best = signals[signals["ts"] <= as_of].sort_values(
+        ["user_uri", "ts", "priority"], ascending=[True, False, True]
+    )
     best = best.drop_duplicates("user_uri")
     return best.rename(columns={"ts": "last_active_at", "source": "activity_source"})[
         ["user_uri", "last_active_at", "activity_source"]
     ]
 
 
-def _meetings_since(hosted: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.Series:
-    window = hosted[(hosted["start_time"] <= as_of) & (hosted["start_time"] > as_of - days * DAY)]
-    return window.groupby("user_uri").size()
-
-
-def _lists(df: pd.DataFrame, key: str, value: str) -> pd.Series:
-    """Per-key lists of `value` (already in the wanted order)."""
-    return df.groupby(key, sort=False)[value].agg(list)
+def _meetings_since(inputs: SeatInputs, as_of: pd.Timestamp, days: int) -> pd.Series:
+    """Non-canceled hosted events per user that started in the `days` up to `as_of`."""
+    end = np.datetime64(as_of.tz_localize(None).to_datetime64(), "us")
+    start = inputs.meeting_start
+    window = (start <= end) & (start > end - np.timedelta64(days, "D"))
+    counts = np.bincount(
+        inputs.meeting_user.codes[window], minlength=len(inputs.meeting_user.categories)
+    )
+    return pd.Series(counts, index=np.asarray(inputs.meeting_user.categories, dtype=object))
 
 
 def _roster_at(inputs: SeatInputs, cutoff: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -268,54 +294,49 @@ def _seats(
     first_use = first_use.assign(order=first_use["feature"].map(_FEATURE_ORDER)).sort_values(
         ["user_uri", "order"]
     )
-    used = _lists(first_use, "user_uri", "feature")
-    paid = _lists(first_use[first_use["feature"].isin(_PAID_KEYS)], "user_uri", "feature")
-    groups = _lists(
-        inputs.groups.drop_duplicates().sort_values(["owner_uri", "group_name"]),
-        "owner_uri",
-        "group_name",
-    )
-
-    def listed(lists: pd.Series, keys: pd.Series) -> list[list[str]]:
-        return [lists.get(k, []) if isinstance(k, str) else [] for k in keys]
-
+    used = _lists(first_use)
+    paid = _lists(first_use[first_use["feature"].isin(_PAID_KEYS)])
     email = seats["email"].astype("str")
     excluded = email.str.strip().str.lower().isin(config.excluded_emails).to_numpy(bool)
-    price = config.price(inputs.plan)
+    users = seats["user_uri"].astype("str")
     out = pd.DataFrame(
         {
             "seat_id": seats["seat_id"].astype("str"),
             "seat_type": seats["seat_type"].astype("str"),
-            "user_uri": seats["user_uri"].astype("str"),
+            "user_uri": users,
             "name": seats["name"].astype("str"),
             "email": email,
             "role": seats["role"].astype("str"),
-            "group_names": listed(groups, seats["seat_id"]),
+            "group_names": [list(inputs.groups.get(k, [])) for k in seats["seat_id"]],
             "joined_at": seats["joined_at"],
             "last_active_at": seats["last_active_at"],
             "activity_source": seats["activity_source"],
             "days_since_active": days,
-            "meetings_hosted_30d": seats["user_uri"]
-            .map(_meetings_since(inputs.hosted, as_of, 30))
-            .fillna(0)
-            .astype("int64"),
-            "meetings_hosted_90d": seats["user_uri"]
-            .map(_meetings_since(inputs.hosted, as_of, 90))
-            .fillna(0)
-            .astype("int64"),
+            "meetings_hosted_30d": users.map(_meetings_since(inputs, as_of, 30)).fillna(0),
+            "meetings_hosted_90d": users.map(_meetings_since(inputs, as_of, 90)).fillna(0),
             "status": pd.Series(status, dtype="str"),
             "excluded": excluded,
-            "features_used": listed(used, seats["user_uri"]),
-            "paid_features_used": listed(paid, seats["user_uri"]),
-            "monthly_cost": np.where(status == "removed", 0.0, price),
+            "features_used": [list(used.get(u, [])) for u in users],
+            "paid_features_used": [list(paid.get(u, [])) for u in users],
+            "monthly_cost": np.where(status == "removed", 0.0, config.price(inputs.plan)),
         }
-    )
+    ).astype({"meetings_hosted_30d": "int64", "meetings_hosted_90d": "int64"})
     out["recommendation"] = _recommend(out, config, inputs.plan, as_of)
     out["as_of"] = pd.Series(as_of, index=out.index).astype("datetime64[us, UTC]")
     order = pd.Categorical(out["status"], categories=list(STATUSES), ordered=True)
     return (
         out.assign(_o=order).sort_values(["_o", "email", "seat_id"]).drop(columns="_o")
     ).reset_index(drop=True)[SEAT_COLUMNS]
+
+
+def _lists(first_use: pd.DataFrame) -> dict[str, list[str]]:
+    """Features per user, in row order (a loop over user-feature pairs, not over events)."""
+    out: dict[str, list[str]] = {}
+    for user, feature in zip(
+        first_use["user_uri"].tolist(), first_use["feature"].tolist(), strict=True
+    ):
+        out.setdefault(user, []).append(feature)
+    return out
 
 
 def _recommend(
@@ -345,22 +366,26 @@ def _recommend(
     return pd.Series(choice, index=seats.index, dtype="str").replace("", pd.NA)
 
 
+def seats_at(
+    inputs: SeatInputs, config: UtilizationConfig, cutoff: pd.Timestamp, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Seat rows as the rules saw them at `cutoff` (<= `as_of`, the sync's clock)."""
+    return _seats(inputs, config, cutoff, _roster_at(inputs, cutoff, as_of))
+
+
 def seat_utilization(
     frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """`analytics.seat_utilization`: one row per seat at `as_of`."""
     as_of = as_utc_timestamp(as_of)
-    inputs = prepare_seat_inputs(frames)
-    return _seats(inputs, config, as_of, inputs.memberships)
+    return seats_at(prepare_seat_inputs(frames, as_of), config, as_of, as_of)
 
 
 def history_month_ends(
     inputs: SeatInputs, as_of: pd.Timestamp
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(month end, cutoff) pairs from the first month with a meeting up to `as_of`'s month."""
-    meetings = inputs.signals.loc[
-        inputs.signals["source"].eq("meeting") & (inputs.signals["ts"] <= as_of), "ts"
-    ]
+    meetings = inputs.signals.loc[inputs.signals["source"].eq("meeting"), "ts"]
     start = meetings.min() if len(meetings) else as_of
     return [
         (m, month_cutoff(m, as_of))
@@ -368,24 +393,22 @@ def history_month_ends(
     ]
 
 
-def seats_by_month(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Seat rows re-computed at every month end (column `month`); the last month uses `as_of`."""
-    as_of = as_utc_timestamp(as_of)
-    inputs = prepare_seat_inputs(frames)
+def seats_by_month(
+    inputs: SeatInputs, config: UtilizationConfig, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Seat rows re-computed at every month end (column `month`); the last month is `as_of`'s,
+    so its rows equal `seat_utilization`."""
     return pd.concat(
         [
-            _seats(inputs, config, cutoff, _roster_at(inputs, cutoff, as_of)).assign(
-                month=month_end
-            )
+            seats_at(inputs, config, cutoff, as_of).assign(month=month_end)
             for month_end, cutoff in history_month_ends(inputs, as_of)
         ],
         ignore_index=True,
     ).astype({"month": "datetime64[us]"})
 
 
-def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
-    """`analytics.seat_history`: month-end status counts and the idle seats' monthly cost."""
-    monthly = seats_by_month(frames, config, as_of)
+def history_counts(monthly: pd.DataFrame) -> pd.DataFrame:
+    """`analytics.seat_history` rows from `seats_by_month`."""
     counts = pd.crosstab(monthly["month"], monthly["status"]).reindex(
         columns=list(STATUSES), fill_value=0
     )
@@ -396,3 +419,9 @@ def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp)
     ).fillna({"idle_monthly_cost": 0.0})
     out = out.rename_axis(index="month", columns=None).reset_index()
     return out.astype({s: "int64" for s in (*STATUSES, "seats_assigned")})[SEAT_HISTORY_COLUMNS]
+
+
+def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
+    """`analytics.seat_history`: month-end status counts and the idle seats' monthly cost."""
+    as_of = as_utc_timestamp(as_of)
+    return history_counts(seats_by_month(prepare_seat_inputs(frames, as_of), config, as_of))

@@ -19,6 +19,7 @@ from calendly_pipeline.storage.analytics_tables import (
 from calendly_pipeline.storage.migrations import migrate
 from calendly_pipeline.transforms import activity, adoption, utilization
 from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
 from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
 
 CONFIG = UtilizationConfig(excluded_emails=("bot@acme.test",))
@@ -27,8 +28,12 @@ SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
+    return build_analytics(sample_world().frames(), CONFIG, AS_OF)
+
+
+def test_one_pass_equals_each_transform_alone(tables: dict[str, pd.DataFrame]) -> None:
     frames = sample_world().frames()
-    return {
+    alone = {
         "seat_utilization": utilization.seat_utilization(frames, CONFIG, AS_OF),
         "feature_adoption": adoption.feature_adoption(frames, CONFIG, AS_OF),
         "org_feature_adoption": adoption.org_feature_adoption(frames, CONFIG, AS_OF),
@@ -36,6 +41,9 @@ def tables() -> dict[str, pd.DataFrame]:
         "event_type_usage": activity.event_type_usage(frames, AS_OF),
         "seat_history": utilization.seat_history(frames, CONFIG, AS_OF),
     }
+    assert set(alone) == set(tables) == set(ANALYTICS_NAMES)
+    for name, frame in alone.items():
+        pd.testing.assert_frame_equal(tables[name], frame, obj=name)
 
 
 def test_every_spec_has_a_transform(tables: dict[str, pd.DataFrame]) -> None:
