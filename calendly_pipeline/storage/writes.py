@@ -108,21 +108,45 @@ def check_frame(spec: TableSpec, df: pd.DataFrame, required: Iterable[str] = ())
         raise FrameMismatchError(f"frame for {spec.qualified_name} lacks column(s) {missing}")
 
 
-def _insert(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, catalog: str | None
+def _replace(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    scope: str | None,
+    params: list[Any],
+    catalog: str | None,
 ) -> int:
-    """Insert `df` by name. A key repeated in `df` (a page served twice while paging) is written
-    once, keeping its latest `updated_at`, so a flaky page never breaks the primary key."""
-    if df.empty:
-        return 0
-    dedup = ""
-    if spec.primary_key:
+    """Make the rows of `spec` that match the SQL condition `scope`, plus the rows of `df`,
+    equal to `df` (`scope=None` deletes nothing: an upsert). Returns rows written.
+
+    Rows in scope whose key `df` lacks are deleted; `df` is then inserted-or-replaced by key, so
+    a key on both sides is updated in place (deleting and re-inserting a key in one transaction
+    makes DuckDB's COMMIT several times slower). A key repeated in `df` (a page served twice
+    while paging) is written once, keeping its latest `updated_at`. Columns `df` lacks are NULL.
+    """
+    target = table_ref(spec, catalog)
+    present = set(df.columns)
+    select = ", ".join(
+        ident(c.name) if c.name in present else f"CAST(NULL AS {c.type}) AS {ident(c.name)}"
+        for c in spec.columns
+    )
+    with transaction(conn), _registered(conn, df) as frame:
+        if scope is not None:
+            where = f"({scope})"
+            if spec.primary_key:
+                same = " AND ".join(f"f.{ident(k)} = t.{ident(k)}" for k in spec.primary_key)
+                where += f" AND NOT EXISTS (SELECT 1 FROM {frame} AS f WHERE {same})"
+            run(conn, f"DELETE FROM {target} AS t WHERE {where}", params)
+        if df.empty:
+            return 0
+        if not spec.primary_key:
+            return run(conn, f"INSERT INTO {target} BY NAME SELECT {select} FROM {frame}")[0][0]
         keys = ", ".join(ident(k) for k in spec.primary_key)
-        latest = "ORDER BY updated_at DESC NULLS LAST" if "updated_at" in df.columns else ""
-        dedup = f" QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1"
-    with _registered(conn, df) as frame:
+        latest = "ORDER BY updated_at DESC NULLS LAST" if "updated_at" in present else ""
         return run(
-            conn, f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {frame}{dedup}"
+            conn,
+            f"INSERT OR REPLACE INTO {target} BY NAME SELECT {select} FROM {frame} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1",
         )[0][0]
 
 
@@ -135,9 +159,7 @@ def replace_all(
 ) -> int:
     """Full refresh: the table holds exactly `df` afterwards. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
-    with transaction(conn):
-        run(conn, f"DELETE FROM {table_ref(spec, catalog)}")
-        return _insert(conn, spec, df, catalog)
+    return _replace(conn, spec, df, "true", [], catalog)
 
 
 def replace_window(
@@ -159,13 +181,13 @@ def replace_window(
         raise FrameMismatchError(f"{spec.qualified_name} has no window column {column!r}")
     if start >= end:
         raise ValueError(f"empty window: start {start} is not before end {end}")
+    col = ident(column)
     with transaction(conn):
         if not df.empty:
             with _registered(conn, df) as frame:
                 outside = run(
                     conn,
-                    f"SELECT count(*) FROM {frame} WHERE NOT "
-                    f"({ident(column)} >= ? AND {ident(column)} < ?)",
+                    f"SELECT count(*) FROM {frame} WHERE NOT ({col} >= ? AND {col} < ?)",
                     [start, end],
                 )[0][0]
             if outside:
@@ -173,13 +195,7 @@ def replace_window(
                     f"{outside} row(s) for {spec.qualified_name} have {column} outside "
                     f"[{start}, {end})"
                 )
-        run(
-            conn,
-            f"DELETE FROM {table_ref(spec, catalog)} "
-            f"WHERE {ident(column)} >= ? AND {ident(column)} < ?",
-            [start, end],
-        )
-        return _insert(conn, spec, df, catalog)
+        return _replace(conn, spec, df, f"{col} >= ? AND {col} < ?", [start, end], catalog)
 
 
 def upsert(
@@ -189,17 +205,13 @@ def upsert(
     *,
     catalog: str | None = None,
 ) -> int:
-    """Insert or replace rows by primary key. Returns rows written."""
+    """Insert or replace rows by primary key; other rows stay. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
+    if not spec.primary_key:
+        raise FrameMismatchError(f"{spec.qualified_name} has no primary key to upsert by")
     if df.empty:
         return 0
-    join = " AND ".join(f"t.{ident(k)} = f.{ident(k)}" for k in spec.primary_key)
-    with transaction(conn):
-        with _registered(conn, df) as frame:
-            run(
-                conn, f"DELETE FROM {table_ref(spec, catalog)} AS t USING {frame} AS f WHERE {join}"
-            )
-        return _insert(conn, spec, df, catalog)
+    return _replace(conn, spec, df, None, [], catalog)
 
 
 def replace_children(
@@ -217,19 +229,10 @@ def replace_children(
     Parents that appear only in `df` are replaced too, so a re-run never hits a duplicate key.
     """
     check_frame(spec, df, (*spec.primary_key, parent_column))
-    target = table_ref(spec, catalog)
-    col = ident(parent_column)
-    with (
-        transaction(conn),
-        _registered(conn, _uri_frame(parent_uris)) as parents,
-        _registered(conn, df) as frame,
-    ):
-        run(
-            conn,
-            f"DELETE FROM {target} WHERE {col} IN "
-            f"(SELECT uri FROM {parents} UNION SELECT {col} FROM {frame})",
-        )
-        return _insert(conn, spec, df, catalog)
+    parents_frame = _uri_frame([*parent_uris, *df[parent_column].dropna()])
+    with transaction(conn), _registered(conn, parents_frame) as parents:
+        scope = f"{ident(parent_column)} IN (SELECT uri FROM {parents})"
+        return _replace(conn, spec, df, scope, [], catalog)
 
 
 @dataclass(frozen=True)

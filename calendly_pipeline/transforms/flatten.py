@@ -7,6 +7,7 @@ of dicts, so each makes one pass building plain row tuples and converts whole co
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,27 +53,34 @@ def to_frame(
     if extra:
         raise ValueError(f"{spec.qualified_name} has no column(s) {extra}")
     n = rows if rows is not None else len(next(iter(columns.values()), ()))
-    now = datetime.now(UTC)
+    index = pd.RangeIndex(n)
     data = {}
     for col in spec.columns:
-        if col.name in columns:
-            values = columns[col.name]
-        elif col.name == "synced_at":
-            values = [now] * n
-        else:
-            values = [None] * n
+        if col.name == "synced_at" and col.name not in columns:
+            now = pd.Timestamp(datetime.now(UTC))
+            data[col.name] = pd.Series(now, index=index).astype(pandas_dtype(col.type))
+            continue
+        values = columns.get(col.name, [None] * n)
         try:
             data[col.name] = _convert(col.type, values)
         except (ValueError, TypeError, OverflowError) as exc:
             raise ValueError(
                 f"{spec.qualified_name}.{col.name}: value does not fit {col.type}: {exc}"
             ) from None
-    return pd.DataFrame(data, index=pd.RangeIndex(n))
+    return pd.DataFrame(data, index=index)
 
 
 def _build(spec: TableSpec, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
     """Row tuples (one pass over the API items) -> columns -> typed frame."""
-    rows = list(rows)
+    # Millions of short-lived tuples would trigger full garbage collections, each walking
+    # every API dict still alive; nothing here creates reference cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        rows = list(rows)
+    finally:
+        if enabled:
+            gc.enable()
     columns = (
         dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows else {}
     )

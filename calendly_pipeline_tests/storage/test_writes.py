@@ -283,3 +283,18 @@ def test_sync_info_and_runs(conn: duckdb.DuckDBPyConnection) -> None:
         writes.record_sync_run(conn, "run-1", "raw/scheduled_events", "2026-01-05",
                                requests=3, rows_written=rows, finished_at=now)  # fmt: skip
     assert conn.execute("SELECT rows_written FROM meta.sync_runs").fetchall() == [(12,)]
+
+
+def test_replace_all_keeps_exactly_the_new_rows(conn: duckdb.DuckDBPyConnection) -> None:
+    def group(n: int, name: str) -> dict[str, Any]:
+        return {"uri": f"{API}/groups/G{n}", "name": name, "member_count": n}
+
+    writes.replace_all(
+        conn, rt.GROUPS, flatten.groups([group(1, "a"), group(2, "b"), group(3, "c")])
+    )
+    new = flatten.groups([group(2, "B"), group(4, "d")])
+    for _ in range(2):
+        assert writes.replace_all(conn, rt.GROUPS, new) == 2
+        pd.testing.assert_frame_equal(stored(conn, rt.GROUPS), new)
+    assert writes.replace_all(conn, rt.GROUPS, new.iloc[:0]) == 0
+    assert reads.table_counts(conn)["raw.groups"] == 0
