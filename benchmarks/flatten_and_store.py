@@ -47,7 +47,8 @@ def payloads(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                                                  "created_at": iso(at)}}),
         })  # fmt: skip
         invitees.append({
-            "uri": f"{uri}/invitees/{i:012d}", "event": uri, "email": f"guest{i}@client{i % 97}.example",
+            "uri": f"{uri}/invitees/{i:012d}", "event": uri,
+            "email": f"guest{i}@client{i % 97}.example",
             "name": f"Guest {i}", "status": "active", "timezone": "Europe/Paris",
             "questions_and_answers": [{"question": "Why?", "answer": "Demo", "position": 0}],
             "tracking": {"utm_source": "ads" if i % 5 == 0 else None, "utm_medium": None,
