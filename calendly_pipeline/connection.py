@@ -183,7 +183,7 @@ def render_report(report: ConnectionReport, auth_method: str, console: Console) 
         header += "  [bold yellow]SYNTHETIC DATA: embedded sandbox[/bold yellow]"
     console.print(header)
     if not report.ok:
-        console.print(f"[red]✗ {report.cause}[/red]")
+        console.print(f"[red]✗ {report.cause}[/red]", soft_wrap=True)
         return
     table = Table(show_header=False, box=None, padding=(0, 2))
     if report.caller:
@@ -203,7 +203,7 @@ def render_report(report: ConnectionReport, auth_method: str, console: Console) 
     for probe in report.probes:
         mark = "[green]✓[/green]" if probe.readable else "[yellow]✗[/yellow]"
         detail = "" if probe.readable else f": {probe.detail}"
-        console.print(f"  {mark} {probe.name} ({probe.scope} scope){detail}")
+        console.print(f"  {mark} {probe.name} ({probe.scope} scope){detail}", soft_wrap=True)
     if report.caller and not report.caller.is_admin:
         console.print(
             "[yellow]Not an admin or owner: seat utilization covers only what user scope "
@@ -219,7 +219,7 @@ def run_check(console: Console | None = None) -> int:
     try:
         settings = ConnectionSettings.from_env()
     except (SettingsError, ValueError) as exc:
-        console.print(f"[red]✗ configuration: {exc}[/red]")
+        console.print(f"[red]✗ configuration: {exc}[/red]", soft_wrap=True)
         return 2
     report = check_environment(settings)
     render_report(report, settings.auth_method, console)

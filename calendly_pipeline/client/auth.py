@@ -41,7 +41,7 @@ class PersonalAccessToken:
 
     def __init__(self, token: str) -> None:
         if not token or not token.strip():
-            raise AuthError("-", "-", None, "missing")
+            raise AuthError("", "", None, "missing")
         self._token = token.strip()
 
     def __repr__(self) -> str:

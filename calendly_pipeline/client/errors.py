@@ -23,6 +23,8 @@ class CalendlyError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
+        if not self.path:  # refused before any request was sent
+            return self.message
         status = self.status if self.status is not None else "no response"
         return f"{self.message} [{self.method} {self.path} -> {status}]"
 

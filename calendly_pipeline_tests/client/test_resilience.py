@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from calendly_pipeline.client import RetryPolicy, ServerError, TransportError
+from calendly_pipeline.client import RateLimitExhausted, RetryPolicy, ServerError, TransportError
 from calendly_pipeline.sandbox import FaultConfig
 from calendly_pipeline_tests.client.support import make_client
 
@@ -58,10 +58,12 @@ def test_persistent_fault_fails_cleanly_after_bounded_retries(
     assert caught.value.path.startswith("/users/")
 
 
-def test_429_burst_is_waited_out_and_recovers(faulty: Any) -> None:
-    with make_client(faulty) as client:
+def test_429_beyond_the_allowance_is_rate_limit_exhausted(faulty: Any) -> None:
+    # Recovery from a burst is covered in test_pacing (it has to wait out a real window).
+    with make_client(faulty, retry=RetryPolicy(max_429=0)) as client:
         me = client.get("/users/me")
-        faulty.set_faults(FaultConfig(burst_429=3))
-        assert client.get(me["uri"])["uri"] == me["uri"]
-        # The three 429s were answered by waiting, then one success.
-        assert faulty.stats()["429"] >= 3
+        faulty.set_faults(FaultConfig(burst_429=1))
+        with pytest.raises(RateLimitExhausted) as caught:
+            client.get(me["uri"])
+    assert caught.value.status == 429
+    assert str(caught.value).startswith("rate limit exhausted")

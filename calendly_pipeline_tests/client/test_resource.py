@@ -37,6 +37,9 @@ def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyP
     no_credentials.setenv(ENV_TOKEN, sandbox.tokens["admin"])
     no_credentials.setenv("CALENDLY_API_BASE_URL", sandbox.base_url)
     resource = CalendlyResource.from_env()
+    # Bound by name: run config and the UI see "CALENDLY_API_TOKEN", never the token.
+    assert isinstance(resource.api_token, dg.EnvVar)
+    assert resource.api_token == ENV_TOKEN
     seen = _run(resource)
     assert seen["synthetic"] is False
     assert seen["caller"].role == "admin"
