@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import parse_qs
 
 import numpy as np
 from starlette.applications import Starlette
@@ -47,7 +48,9 @@ ALSO_ORG = (
 NOT_ALLOWED_EVENT = "You are not allowed to view this event"
 UPGRADE_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
 UPGRADE_STANDARD = "Please upgrade your Calendly account to Standard"
-_UUIDISH = re.compile(r"[0-9A-Za-z-]{8,}$")
+_UUID = re.compile(
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9]{16})$"
+)
 _SCAN_CHUNK = 4096
 
 
@@ -89,7 +92,7 @@ def ref(world: World, request: Request, name: str, kind: str, unknown: ApiError)
     if raw is None or raw == "":
         return None
     tail = raw.rstrip("/").rsplit("/", 1)[-1]
-    if not _UUIDISH.match(tail):
+    if not _UUID.match(tail) or not (raw.startswith(("http://", "https://")) or raw == tail):
         raise invalid(name, "must be a valid URI")
     idx = world.lookup(kind, raw)
     if idx is None:
@@ -734,7 +737,7 @@ class Api:
 # ~~~
 async def oauth_token(request: Request) -> Response:
     world: World = request.app.state.world
-    form = await request.form()
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
     client_id, client_secret = form.get("client_id"), form.get("client_secret")
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("basic "):
@@ -1048,6 +1051,8 @@ def build_app(world: World, rate_limit: int, faults: FaultConfig) -> Gate:
                     caller = authenticate(world, request)
                     body = handler(request, caller)
             except ApiError as err:
+                if err.status == 400 and err.details is not None:
+                    err.details = _all_invalid(request, err.details)
                 return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
             return JSONResponse(body)
 
@@ -1064,6 +1069,29 @@ def build_app(world: World, rate_limit: int, faults: FaultConfig) -> Gate:
     starlette.state.world = world
     starlette.state.gate = gate
     return gate
+
+
+def _all_invalid(request: Request, details: list[dict]) -> list[dict]:
+    """Handlers stop at the first bad parameter; the answer lists every bad common one."""
+    named = {d.get("parameter") for d in details}
+    extra = []
+    maximum = 1000 if request.url.path == "/activity_log_entries" else 100
+    checks: list[Callable[[], object]] = [lambda: parse_count(request, maximum)]
+    for name in (
+        "min_start_time",
+        "max_start_time",
+        "min_occurred_at",
+        "max_occurred_at",
+        "min_created_at",
+        "max_created_at",
+    ):
+        checks.append(lambda name=name: parse_time(request, name))
+    for check in checks:
+        try:
+            check()
+        except ApiError as err:
+            extra += [d for d in err.details or [] if d.get("parameter") not in named]
+    return extra + details
 
 
 async def _starlette_404(request: Request, exc: Exception) -> Response:
