@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from calendly_pipeline.storage.raw_tables import RAW_TABLES
+from calendly_pipeline.transforms.flatten import to_frame
 
 AS_OF = pd.Timestamp("2026-06-30 12:00:00", tz="UTC")
 ORG = "https://api.calendly.com/organizations/ORG"
@@ -193,13 +194,15 @@ class RawWorld:
         return uri
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """One DataFrame per raw table with exactly the spec's columns (missing values = null)."""
+        """One frame per raw table, typed by the flattening layer's `to_frame` exactly as raw
+        frames are in production (missing values = null)."""
         out = {}
         for spec in RAW_TABLES:
             rows = self.rows[spec.name]
             unknown = {k for r in rows for k in r} - set(spec.column_names)
             assert not unknown, f"builder wrote columns {unknown} that raw.{spec.name} lacks"
-            out[spec.name] = pd.DataFrame(rows, columns=spec.column_names)
+            columns = {c: [r.get(c) for r in rows] for c in spec.column_names if c != "synced_at"}
+            out[spec.name] = to_frame(spec, columns, rows=len(rows))
         return out
 
 
