@@ -178,10 +178,10 @@ def render_report(report: ConnectionReport, auth_method: str, console: Console) 
     """The terminal view of a report: identity, readable data, missing data, budget."""
     from rich.table import Table
 
-    header = f"[bold]Calendly[/bold] {report.base_url} ({auth_method})"
+    header = f"[bold]Calendly[/bold] {report.base_url} via {auth_method}"
     if report.is_synthetic:
         header += "  [bold yellow]SYNTHETIC DATA: embedded sandbox[/bold yellow]"
-    console.print(header)
+    console.print(header, soft_wrap=True)
     if not report.ok:
         console.print(f"[red]✗ {report.cause}[/red]", soft_wrap=True)
         return

@@ -100,3 +100,12 @@ def test_settings_from_env() -> None:
     assert ConnectionSettings.from_env({}).credentials is None
     with pytest.raises(SettingsError, match="missing: CALENDLY_CLIENT_ID"):
         ConnectionSettings.from_env({"CALENDLY_REFRESH_TOKEN": "r", "CALENDLY_CLIENT_SECRET": "s"})
+
+
+def test_cli_check_without_credentials_uses_the_sandbox_and_says_so(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC DATA: embedded sandbox" in result.output
+    assert "sandbox (synthetic data)" in result.output

@@ -89,15 +89,21 @@ def test_org_scope_read_by_a_plain_user_names_the_admin_scope(sandbox: Any) -> N
 
 
 @pytest.mark.parametrize(
-    ("path", "feature", "plan"),
-    [("/activity_log_entries", "activity log", "Enterprise")],
+    ("path", "extra", "feature", "plan"),
+    [
+        ("/activity_log_entries", {}, "activity log", "Enterprise"),
+        ("/outgoing_communications", {}, "outgoing communications", "Enterprise"),
+        ("/webhook_subscriptions", {"scope": "organization"}, "webhooks", "Standard"),
+    ],
 )
-def test_plan_gate_names_the_feature(path: str, feature: str, plan: str) -> None:
+def test_plan_gate_names_the_feature(
+    path: str, extra: dict[str, str], feature: str, plan: str
+) -> None:
     config = SandboxConfig(scale="tiny", plan="basic", rate_limit_per_minute=0)
     with start_sandbox(config) as sb, make_client(sb) as client:
         org = client.caller().organization_uri
         with pytest.raises(PlanFeatureUnavailable) as caught:
-            client.get(path, {"organization": org})
+            client.get(path, {"organization": org, **extra})
     assert caught.value.feature == feature
     assert caught.value.required_plan == plan
     assert str(caught.value).startswith(f"plan feature unavailable: {feature} needs the {plan}")
