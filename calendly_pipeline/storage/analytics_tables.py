@@ -156,8 +156,8 @@ FEATURE_ADOPTION = TableSpec(
         Column(
             "adopted",
             "BOOLEAN",
-            "Last use is within adoption_days: floor((as_of - last_used_at) / 1 day) <= "
-            "adoption_days.",
+            "Last use is within adoption_days: as_of - last_used_at <= adoption_days days "
+            "(exact, no flooring).",
             False,
         ),
     ),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import (
+    DAY,
     Frames,
     as_utc_timestamp,
     month_end_of,
     require,
-    whole_days,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, feature_uses, plan_rank
@@ -46,7 +46,8 @@ def member_feature_adoption(
     member_features = _CATALOGUE_FRAME[_CATALOGUE_FRAME["level"].eq("member")]
     uses = _uses_until(uses, as_of)
     uses = uses[uses["feature"].isin(member_features["feature"])]
-    recent = whole_days(as_of - uses["used_at"]).le(config.adoption_days).fillna(False)
+    window_start = as_of - config.adoption_days * DAY
+    recent = uses["used_at"] >= window_start
     stats = (
         uses.assign(recent=recent.astype("int64"))
         .groupby(["user_uri", "feature"], observed=True)
@@ -66,7 +67,7 @@ def member_feature_adoption(
     )
     out = stats.reindex(grid).reset_index().merge(member_features, on="feature", how="left")
     out = out.fillna({"uses_total": 0, "uses_90d": 0})
-    adopted = whole_days(as_of - out["last_used_at"]).le(config.adoption_days).fillna(False)
+    adopted = (out["last_used_at"] >= window_start).fillna(False)
     return out.assign(adopted=adopted.astype(bool)).astype(
         {
             "user_uri": "str",

@@ -34,9 +34,9 @@ def test_one_row_per_member_and_feature_including_never_used() -> None:
 
 
 @pytest.mark.parametrize(
-    ("last_use_days_ago", "adopted"), [(87, True), (90.5, True), (91, False), (120, False)]
+    ("last_use_days_ago", "adopted"), [(87, True), (90, True), (90.5, False), (120, False)]
 )
-def test_adopted_within_the_window_floor_of_days(last_use_days_ago: float, adopted: bool) -> None:
+def test_adopted_within_the_window_exactly(last_use_days_ago: float, adopted: bool) -> None:
     w = RawWorld()
     alice = w.member("alice")
     t = w.event_type(alice)
