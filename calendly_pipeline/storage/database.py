@@ -154,7 +154,7 @@ def explained(database: str) -> Iterator[None]:
     """
     try:
         yield
-    except (duckdb.Error, OSError) as exc:
+    except duckdb.Error as exc:  # not OSError: HTTP errors in the block are OSErrors too
         clear = explain(exc, database)
         if clear is None or clear is exc:
             raise

@@ -72,19 +72,17 @@ def to_frame(
 
 def _build(spec: TableSpec, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
     """Row tuples (one pass over the API items) -> columns -> typed frame."""
-    # Millions of short-lived tuples would trigger full garbage collections, each walking
-    # every API dict still alive; nothing here creates reference cycles.
+    # Millions of new tuples (and zip's per-row iterators) would trigger full garbage
+    # collections, each walking every API dict still alive; nothing here makes a cycle.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        rows = list(rows)
+        table = list(rows)
+        columns = [list(c) for c in zip(*table, strict=True)] if table else [[] for _ in names]
     finally:
         if enabled:
             gc.enable()
-    columns = (
-        dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows else {}
-    )
-    return to_frame(spec, columns or dict.fromkeys(names, ()), rows=len(rows))
+    return to_frame(spec, dict(zip(names, columns, strict=True)), rows=len(table))
 
 
 def _collection(
