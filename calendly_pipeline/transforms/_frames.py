@@ -92,11 +92,6 @@ def naive_us(values: pd.Series) -> np.ndarray:
     return utc(values).dt.tz_localize(None).to_numpy()
 
 
-def as_category(values: pd.Series | np.ndarray, categories: pd.Index) -> pd.Categorical:
-    """Strings coded against a shared category index, so groupbys and joins run on integers."""
-    return pd.Categorical(values, categories=categories)
-
-
 @dataclass(frozen=True)
 class Hosted:
     """Live events and their (event, host) pairs by position: the base of activity signals,
