@@ -329,15 +329,8 @@ class CalendlyClient:
         return response
 
     def _post_token(self, url: str, form: dict[str, str]) -> requests.Response:
-        """POST the OAuth token form, retrying network failures before any answer."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransportError),
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=wait_exponential_jitter(initial=self.retry.initial_wait, max=self.retry.max_wait),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
-        return retrying(self._http, "POST", url, {}, data=form)
+        """POST the OAuth token form; a network failure is retried with the request it serves."""
+        return self._http("POST", url, {}, data=form)
 
     def _send(
         self, method: str, url: str, params: Mapping[str, Any] | None, json: Any
