@@ -105,3 +105,26 @@ def test_valid_token_stays_out_of_run_metadata_and_logs(
     log = _materialize_with(CalendlyResource.from_env())
     assert '\\"role\\": \\"owner\\"' in log or "owner" in log
     assert token not in log + caplog.text
+
+
+def test_rotated_oauth_tokens_stay_out_of_logs_and_reprs(
+    own_sandbox: Any, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    oauth = OAuthCredentials(
+        own_sandbox.oauth.client_id,
+        own_sandbox.oauth.client_secret,
+        own_sandbox.oauth.refresh_token,
+        store_path=tmp_path / ".calendly_oauth.json",
+    )
+    with make_client(own_sandbox, oauth) as client:
+        client.get("/users/me")
+        own_sandbox.world.expire_access_tokens()
+        client.get("/users/me")  # refreshed once, rotated tokens stored
+        shown = [repr(client), repr(oauth), repr(check_connection(client))]
+    secrets = oauth.secrets()
+    # Client secret, the seed refresh token, two rotations and two access tokens.
+    assert len(secrets) >= 6
+    text = "\n".join([*shown, caplog.text])
+    assert "refreshed once" in text
+    assert not [s for s in secrets if s in text]
