@@ -64,7 +64,14 @@ def load(database: str) -> DashboardData:
             f"DuckDB file {database!r} does not exist; run `calendly-pipeline sync` first"
         )
     frames: dict[str, pd.DataFrame] = {}
-    with duckdb.connect(database, read_only=True) as con:
+    try:
+        con = duckdb.connect(database, read_only=True)
+    except duckdb.IOException as exc:
+        raise DashboardError(
+            f"cannot open DuckDB file {database!r} read-only, most likely because a sync is "
+            f"writing to it; render the dashboard after the sync finishes ({exc})"
+        ) from None
+    with con:
         for key, table in TABLES.items():
             try:
                 frames[key] = _to_utc(con.table(table).df())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -92,3 +94,24 @@ def test_cli_uses_the_environment(
 def test_repeated_labels_stay_apart() -> None:
     """Two members or event types with one name must not merge into one plotly category."""
     assert unique_labels(["Ana", "Bo", "Ana", "Ana"]) == ["Ana", "Bo", "Ana (2)", "Ana (3)"]
+
+
+def test_database_locked_by_a_writer_gets_a_clear_error(built_duckdb: str, tmp_path: Path) -> None:
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            built_duckdb,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        with pytest.raises(DashboardError, match="a sync is writing"):
+            render_dashboard(built_duckdb, tmp_path / "dashboard.html")
+    finally:
+        writer.kill()
+        writer.wait()
