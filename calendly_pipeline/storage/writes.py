@@ -301,9 +301,10 @@ def purge_invitees(
             f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS, catalog)} WHERE invitee_uri "
             f"IN (SELECT uri FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events}))",
         )
-        return run(conn, f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})")[
-            0
-        ][0]
+        (deleted,) = run(
+            conn, f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})"
+        )[0]
+    return deleted
 
 
 def snapshot_memberships(
