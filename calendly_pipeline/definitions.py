@@ -15,16 +15,23 @@ from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.settings import duckdb_database
 
-defs = dg.Definitions(
-    assets=[*org_assets, scheduled_events, invitees, utilization_tables, dashboard],
-    asset_checks=asset_checks,
-    jobs=[daily_sync],
-    schedules=[daily_sync_schedule],
-    resources={
+
+def build_defs(**resources: dg.ConfigurableResource) -> dg.Definitions:
+    """The project's definitions; resources come from the environment unless given here."""
+    defaults: dict[str, dg.ConfigurableResource] = {
         "calendly": CalendlyResource.from_env(),
         "duckdb": Warehouse(database=duckdb_database()),
         "sync_settings": SyncSettings(),
-    },
-    # One process per run: one HTTP session, one shared rate budget, one embedded sandbox.
-    executor=dg.in_process_executor,
-)
+    }
+    return dg.Definitions(
+        assets=[*org_assets, scheduled_events, invitees, utilization_tables, dashboard],
+        asset_checks=asset_checks,
+        jobs=[daily_sync],
+        schedules=[daily_sync_schedule],
+        resources={**defaults, **resources},
+        # One process per run: one HTTP session, one shared rate budget, one embedded sandbox.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

@@ -11,8 +11,8 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import table_metadata
 from calendly_pipeline.defs.event_assets import invitees, scheduled_events
+from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
@@ -46,7 +46,7 @@ SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
             kinds={"pandas", "duckdb"},
             owners=OWNERS,
             deps=[key for a in [*org_assets, scheduled_events, invitees] for key in a.keys],
-            metadata={"dagster/table_name": SPECS[name].qualified_name},
+            metadata=definition_metadata(SPECS[name]),
         )
         for name in BUILDERS
     ],
@@ -71,7 +71,14 @@ def utilization_tables(
             writes.replace_all(conn, SPECS[name], frame)
         writes.write_sync_info(
             conn,
-            **{**info, **config.as_metadata(), "price_per_seat": config.price(plan)},
+            **{
+                **info,
+                "idle_days": config.idle_days,
+                "grace_days": config.grace_days,
+                "price_per_seat": config.price(plan),
+                "currency": config.currency,
+                "trailing_days": sync_settings.trailing_days,
+            },
         )
     context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
     settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}

@@ -13,13 +13,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import table_metadata
+from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.defs.partitions import daily_partitions
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import raw_tables as rt
-from calendly_pipeline.storage import sync_state, writes
+from calendly_pipeline.storage import reads, sync_state, writes
 from calendly_pipeline.transforms import flatten
 
 EVENTS_GROUP = "calendly_events"
@@ -59,7 +59,7 @@ def _unique_by_uri(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
     "re-reads its whole window: events served again are upserted (so cancellations and edits "
     "land), events no longer served are marked `deleted_at` and their invitees' personal data "
     "is purged.",
-    metadata={"dagster/table_name": rt.SCHEDULED_EVENTS.qualified_name},
+    metadata=definition_metadata(rt.SCHEDULED_EVENTS),
 )
 def scheduled_events(
     context: dg.AssetExecutionContext, calendly: CalendlyResource, duckdb: DuckDBResource
@@ -68,7 +68,7 @@ def scheduled_events(
     client = calendly.get_client()
     organization = calendly.caller().organization_uri
     before = client.request_count
-    served = deleted = 0
+    served = deleted = total = 0
     last_frame = None
     for chunk_start, chunk_end in month_chunks(window.start, window.end):
         items = _unique_by_uri(
@@ -96,6 +96,7 @@ def scheduled_events(
                 events["uri"],
                 now,
             )
+            total = reads.row_count(conn, rt.SCHEDULED_EVENTS)
         served += len(events)
         deleted += vanished
         last_frame = events
@@ -103,12 +104,13 @@ def scheduled_events(
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.SCHEDULED_EVENTS,
-            served,
+            total,
             last_frame,
             synthetic=calendly.is_synthetic,
             requests=client.request_count - before,
             extra={
                 "window": f"{window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (exclusive)",
+                "events_served": served,
                 "marked_deleted": deleted,
             },
         )
@@ -129,7 +131,7 @@ def scheduled_events(
     "re-read only for events that are new, whose `updated_at` moved, or that fall in the "
     "trailing window (no-shows are marked after the meeting). Invitee emails are stored as "
     "salted hashes and names dropped unless `invitee_pii` says otherwise.",
-    metadata={"dagster/table_name": rt.INVITEES.qualified_name},
+    metadata=definition_metadata(rt.INVITEES),
 )
 def invitees(
     context: dg.AssetExecutionContext,
@@ -164,13 +166,15 @@ def invitees(
             written += sync_state.replace_invitees(conn, batch, people, answers, client.server_now)
         last_frame = people
         context.log.info(f"invitees: {offset + len(batch)}/{len(todo)} events done")
+    with duckdb.get_connection() as conn:
+        total = reads.row_count(conn, rt.INVITEES)
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.INVITEES,
-            written,
+            total,
             last_frame,
             synthetic=calendly.is_synthetic,
             requests=client.request_count - before,
-            extra={"events_refetched": len(todo), "invitee_pii": pii},
+            extra={"events_refetched": len(todo), "invitees_written": written, "invitee_pii": pii},
         )
     )

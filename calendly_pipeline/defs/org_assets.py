@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from calendly_pipeline.client import CalendlyClient, Caller
 from calendly_pipeline.client.errors import PlanFeatureUnavailable
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import table_metadata
+from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage import reads, sync_state, writes
@@ -61,19 +61,17 @@ def _fan_out(
         yield from page
 
 
-def _event_types_with_hosts(
+def _event_types_and_hosts(
     client: CalendlyClient, caller: Caller, _db: DuckDBResource
 ) -> list[dict[str, Any]]:
-    """Event types, each with its host list from /event_type_memberships under `_hosts`."""
+    """Event types, and their hosts from /event_type_memberships (one request per type)."""
     types = list(
         client.paginate("/event_types", {"organization": caller.organization_uri}, count=100)
     )
-    hosts: dict[str, list[dict[str, Any]]] = {}
-    for membership in _fan_out(
-        client, "/event_type_memberships", "event_type", [t["uri"] for t in types]
-    ):
-        hosts.setdefault(membership["event_type"]["uri"], []).append(membership)
-    return [{**t, "_hosts": hosts.get(t["uri"], [])} for t in types]
+    hosts = list(
+        _fan_out(client, "/event_type_memberships", "event_type", [t["uri"] for t in types])
+    )
+    return [{"parents": types, "children": hosts}]
 
 
 def _forms_and_submissions(
@@ -85,7 +83,7 @@ def _forms_and_submissions(
     submissions = list(
         _fan_out(client, "/routing_form_submissions", "form", [f["uri"] for f in forms])
     )
-    return [{"forms": forms, "submissions": submissions}]
+    return [{"parents": forms, "children": submissions}]
 
 
 def _webhooks(
@@ -105,6 +103,19 @@ def _webhooks(
 
     for hooks in client.fetch_all(user_hooks, users):
         yield from hooks
+
+
+def _parents_and_children(
+    parents: Callable[[list[dict[str, Any]]], pd.DataFrame],
+    children: Callable[[list[dict[str, Any]]], pd.DataFrame],
+) -> Callable[[list[dict[str, Any]]], tuple[pd.DataFrame, ...]]:
+    """Flatten a `{"parents": [...], "children": [...]}` bundle into two tables."""
+
+    def both(items: list[dict[str, Any]]) -> tuple[pd.DataFrame, ...]:
+        (bundle,) = items
+        return parents(bundle["parents"]), children(bundle["children"])
+
+    return both
 
 
 def _record_sync_info(
@@ -179,18 +190,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="event_types",
         description="Event types with their configuration (kind, pooling, locations, questions, "
         "durations) and their hosts from /event_type_memberships.",
-        fetch=_event_types_with_hosts,
-        flatten=lambda items: (flatten.event_types(items), flatten.event_type_hosts(items)),
+        fetch=_event_types_and_hosts,
+        flatten=_parents_and_children(flatten.event_types, flatten.event_type_hosts),
         specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
     ),
     Collection(
         name="routing_forms",
         description="Routing forms and their submissions (one request per form).",
         fetch=_forms_and_submissions,
-        flatten=lambda items: (
-            flatten.routing_forms(items[0]["forms"] if items else []),
-            flatten.routing_form_submissions(items[0]["submissions"] if items else []),
-        ),
+        flatten=_parents_and_children(flatten.routing_forms, flatten.routing_form_submissions),
         specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
         plan_feature="routing forms",
     ),
@@ -226,7 +234,7 @@ def _specs_out(collection: Collection) -> list[dg.AssetSpec]:
             kinds={"calendly", "duckdb"},
             owners=OWNERS,
             deps=[dg.AssetKey(["raw", d]) for d in collection.deps],
-            metadata={"dagster/table_name": spec.qualified_name},
+            metadata=definition_metadata(spec),
         )
         for spec in collection.specs
     ]
@@ -287,7 +295,7 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
     description="The roster as seen each day (one snapshot per UTC day of the API clock). The "
     "API forgets removed members; the snapshots do not, so a member who disappears becomes an "
     "offboarding (status `removed`) instead of a lost row.",
-    metadata={"dagster/table_name": rt.MEMBERSHIP_SNAPSHOTS.qualified_name},
+    metadata=definition_metadata(rt.MEMBERSHIP_SNAPSHOTS),
 )
 def membership_snapshots(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:

@@ -64,36 +64,49 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the run's logs in the Dagster UI)"
 
 
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def run_sync(
     start: date | None = None,
     end: date | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    *,
+    defs: dg.Definitions | None = None,
+    instance: dg.DagsterInstance | None = None,
 ) -> SyncOutcome:
-    """Materialize every asset over [start, end] in one run; report steps as they finish."""
+    """Materialize every asset over [start, end] in one run; report steps as they finish.
+
+    By default the run lands in DAGSTER_HOME (data/dagster_home) with the definitions built
+    from the environment, exactly as `dagster dev` would load them.
+    """
     first, last = partition_range(start, end)
-    ensure_dagster_home()
-    from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
+    if instance is None:
+        ensure_dagster_home()
+        instance = dg.DagsterInstance.get()
+    if defs is None:
+        from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
 
     job = defs.resolve_job_def("daily_sync")
-    instance = dg.DagsterInstance.get()
     run_id = make_new_run_id()
     total = len(job.graph.nodes)
     stop = threading.Event()
 
     def watch() -> None:
-        # Poll the run's event log: the in-process run records every step there.
-        seen = 0
+        # Follow the run's event log with a cursor: the in-process run records every step there.
+        cursor = None
         done = 0
-        while not stop.wait(0.5):
-            records = instance.all_logs(run_id)
-            for record in records[seen:]:
-                event = record.dagster_event
+        while not stop.wait(1.0):
+            page = instance.get_records_for_run(run_id, cursor=cursor)
+            cursor = page.cursor
+            for record in page.records:
+                entry = record.event_log_entry
+                event = entry.dagster_event
                 if event is not None and event.is_step_success:
                     done += 1
-                if on_progress is not None:
-                    message = record.user_message if event is None else event.event_type_value
-                    on_progress(message or "", done, total)
-            seen = len(records)
+                if on_progress is not None and (event is None or event.is_step_event):
+                    message = entry.user_message if event is None else event.step_key or ""
+                    on_progress(message, done, total)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -102,6 +115,7 @@ def run_sync(
             instance=instance,
             run_id=run_id,
             tags={**range_tags(first, last), "calendly/trigger": "cli"},
+            run_config=QUIET_CONSOLE,
             raise_on_error=False,
         )
     finally:

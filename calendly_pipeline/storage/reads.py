@@ -122,3 +122,10 @@ def read_sync_info(
     if not rows:
         return None
     return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
+
+
+def row_count(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, *, catalog: str | None = None
+) -> int:
+    """Rows in one table: the `dagster/row_count` a table asset reports."""
+    return conn.execute(f"SELECT count(*) FROM {table_ref(spec, catalog)}").fetchall()[0][0]
