@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,55 @@ def test_rotated_oauth_tokens_stay_out_of_logs_and_reprs(
     text = "\n".join([*shown, caplog.text])
     assert "refreshed once" in text
     assert not [s for s in secrets if s in text]
+
+
+def test_token_is_in_no_duckdb_table_after_a_sync(
+    own_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from calendly_pipeline.defs.analytics_assets import utilization_tables
+    from calendly_pipeline.defs.event_assets import invitees, scheduled_events
+    from calendly_pipeline.defs.org_assets import org_assets
+    from calendly_pipeline.defs.partitions import range_tags
+    from calendly_pipeline.defs.settings import SyncSettings
+    from calendly_pipeline.defs.warehouse import Warehouse
+    from calendly_pipeline.storage import database, reads
+
+    token = own_sandbox.tokens["owner"]
+    monkeypatch.setenv("CALENDLY_API_TOKEN", token)
+    monkeypatch.setenv("CALENDLY_API_BASE_URL", own_sandbox.base_url)
+    monkeypatch.setenv("CALENDLY_PII_SALT", "canary-test-salt")
+    db = str(tmp_path / "canary.duckdb")
+    as_of = own_sandbox.config.resolved_as_of
+    first, last = as_of - timedelta(days=60), as_of + timedelta(days=30)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [*org_assets, scheduled_events, invitees, utilization_tables],
+            instance=instance,
+            tags=range_tags(first.isoformat(), last.isoformat()),
+            resources={
+                "calendly": CalendlyResource.from_env(),
+                "duckdb": Warehouse(database=db),
+                "sync_settings": SyncSettings(),
+            },
+        )
+        events = "\n".join(dg.serialize_value(r) for r in instance.all_logs(result.run_id))
+    assert result.success
+    assert token not in events
+    with database.connection(db, read_only=True) as conn:
+        counts = reads.table_counts(conn)
+        assert counts["raw.users"] and counts["raw.scheduled_events"] and counts["raw.invitees"]
+
+        def tables_containing(needle: str) -> list[str]:
+            return [
+                name
+                for name in counts
+                if reads.read_table(conn, name)
+                .astype(str)
+                .apply(lambda col: col.str.contains(needle, regex=False))
+                .any(axis=None)
+            ]
+
+        # The scan finds what is there (the organization URI), so an empty answer means something.
+        org_uri = own_sandbox.manifest()["organization"]["uri"]
+        assert "raw.organizations" in tables_containing(org_uri)
+        assert tables_containing(token) == []
