@@ -90,7 +90,7 @@ def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
 
 def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
     """Stacked weekly bars; each segment carries its count and each bar its total."""
-    weeks = weekly["week"].dt.strftime("%d %b")
+    weeks = weekly["label"]
     fig = go.Figure()
     for outcome in OUTCOMES:
         fig.add_bar(

@@ -177,27 +177,39 @@ class Matrix:
     note: str = ""
 
 
-def feature_labels(adoption: pd.DataFrame) -> pd.DataFrame:
-    """feature, label and tier of each feature in an adoption table, in catalogue order."""
-    return adoption[["feature", "feature_label", "tier"]].drop_duplicates("feature")
+def _most_adopted_first(
+    grid: pd.DataFrame, adoption: pd.DataFrame, score: pd.Series
+) -> pd.DataFrame:
+    """Feature rows relabelled for the reader, highest `score` first, then by name."""
+    names = adoption.drop_duplicates("feature").set_index("feature")["feature_label"]
+    names = names.reindex(grid.index).fillna(pd.Series(grid.index, index=grid.index))
+    key = pd.DataFrame({"score": score.reindex(grid.index).fillna(0), "name": names})
+    order = key.sort_values(["score", "name"], ascending=[False, True]).index
+    ordered = grid.loc[order]
+    ordered.index = names.loc[order].tolist()
+    return ordered
 
 
 def adoption_heatmap(data: DashboardData) -> Matrix | None:
     """Share of each group's assigned members who adopted each feature (members if no groups)."""
     seats = current_seats(data.seats)
     members = seats.loc[seats["status"].isin(ASSIGNED_STATUSES) & seats["user_uri"].notna()]
-    labels = feature_labels(data.feature_adoption)
-    if members.empty or labels.empty:
+    features = data.feature_adoption["feature"].unique()
+    if members.empty or len(features) == 0:
         return None
-    adopted = data.feature_adoption.loc[data.feature_adoption["adopted"].fillna(False).astype(bool)]
+    adoption = data.feature_adoption
+    adopted = adoption.loc[
+        adoption["adopted"].fillna(False).astype(bool)
+        & adoption["user_uri"].isin(members["user_uri"])
+    ]
+    overall = adopted.groupby("feature")["user_uri"].nunique()
     if has_groups(data.seats):
         per_group = seat_groups(members)[["user_uri", "group"]]
         size = per_group.groupby("group")["user_uri"].nunique()
         hits = adopted.merge(per_group, on="user_uri").groupby(["feature", "group"])["user_uri"]
         share = (hits.nunique().unstack(fill_value=0).div(size, axis=1) * 100).round(0)
-        share = share.reindex(index=labels["feature"], columns=size.index, fill_value=0)
-        share.index = labels["feature_label"]
-        return Matrix(share.fillna(0), "group")
+        share = share.reindex(index=features, columns=size.index).fillna(0)
+        return Matrix(_most_adopted_first(share, adoption, overall), "group")
     chosen = members.assign(
         n=members["user_uri"].map(adopted.groupby("user_uri").size()).fillna(0)
     ).sort_values(["n", "name"], ascending=[False, True])
@@ -206,32 +218,29 @@ def adoption_heatmap(data: DashboardData) -> Matrix | None:
         note = f"the {MAX_HEATMAP_MEMBERS} members with the most adopted features of {len(chosen)}"
         chosen = chosen.head(MAX_HEATMAP_MEMBERS)
     grid = (
-        adopted.loc[adopted["user_uri"].isin(chosen["user_uri"])]
-        .assign(v=100.0)
+        adopted.assign(v=100.0)
         .pivot_table(index="feature", columns="user_uri", values="v", aggfunc="max")
-        .reindex(index=labels["feature"], columns=chosen["user_uri"])
+        .reindex(index=features, columns=chosen["user_uri"])
         .fillna(0)
     )
-    grid.index = labels["feature_label"]
     grid.columns = unique_labels(chosen["name"].fillna(chosen["email"]).tolist())
-    return Matrix(grid, "member", note)
+    return Matrix(_most_adopted_first(grid, adoption, overall), "member", note)
 
 
 def adoption_trend(data: DashboardData) -> Matrix | None:
-    """Adoption share (% of active seats) per feature and month."""
+    """Adoption share (% of active seats) per feature and month, most adopted last month first."""
     ofa = data.org_feature_adoption
     if ofa.empty:
         return None
-    labels = feature_labels(ofa)
-    grid = ofa.pivot_table(
-        index="feature", columns="month", values="adoption_share", aggfunc="max"
-    ).reindex(index=labels["feature"])
-    grid = (grid.fillna(0) * 100).round(0)
-    in_plan = ofa.groupby("feature")["in_plan"].any().reindex(labels["feature"])
-    grid.index = [
-        label if included else f"{label} (not in plan)"
-        for label, included in zip(labels["feature_label"], in_plan, strict=True)
-    ]
+    grid = ofa.pivot_table(index="feature", columns="month", values="adoption_share", aggfunc="max")
+    grid = (grid.reindex(ofa["feature"].unique()).fillna(0) * 100).round(0)
+    not_in_plan = set(ofa.loc[~ofa["in_plan"].astype(bool), "feature"])
+    labelled = ofa.assign(
+        feature_label=ofa["feature_label"].where(
+            ~ofa["feature"].isin(not_in_plan), ofa["feature_label"] + " (not in plan)"
+        )
+    )
+    grid = _most_adopted_first(grid, labelled, grid.iloc[:, -1])
     grid.columns = [pd.Timestamp(m).strftime("%b %Y") for m in grid.columns]
     return Matrix(grid, "month")
 
@@ -258,23 +267,23 @@ OUTCOMES = {
 
 
 def weekly_outcomes(data: DashboardData) -> pd.DataFrame:
-    """Meetings per week (Monday start) by outcome, up to the sync date, last WEEKS_SHOWN weeks."""
+    """Meetings per week (Monday to Sunday) by outcome up to the sync date, last WEEKS_SHOWN weeks.
+
+    `label` names each week by its Monday; the week of the sync is marked as partial.
+    """
     daily = data.daily_activity
-    as_of = data.as_of
-    if daily.empty:
-        return pd.DataFrame(columns=["week", *OUTCOMES])
     day = pd.to_datetime(daily["activity_date"])
-    if as_of is not None:
-        daily, day = (
-            daily.loc[day <= pd.Timestamp(as_of.date())],
-            day[day <= pd.Timestamp(as_of.date())],
-        )
-    week = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    today = pd.Timestamp(data.as_of.date()) if data.as_of else day.max()
+    daily, day = daily.loc[day <= today], day[day <= today]
+    if daily.empty:
+        return pd.DataFrame(columns=["week", "label", *OUTCOMES])
     frame = pd.DataFrame(
         {name: daily[list(cols)].fillna(0).sum(axis=1) for name, cols in OUTCOMES.items()}
-    ).assign(week=week.dt.normalize())
+    ).assign(week=day.dt.to_period("W-SUN").dt.start_time)
     weekly = frame.groupby("week", as_index=False).sum().sort_values("week").tail(WEEKS_SHOWN)
-    return weekly.astype({name: int for name in OUTCOMES}).reset_index(drop=True)
+    weekly = weekly.astype({name: int for name in OUTCOMES}).reset_index(drop=True)
+    partial = (weekly["week"] + pd.Timedelta(days=6) > today).map({True: " (to date)", False: ""})
+    return weekly.assign(label=weekly["week"].dt.strftime("%d %b") + partial)
 
 
 def top_event_types(data: DashboardData, n: int = 10) -> pd.DataFrame:

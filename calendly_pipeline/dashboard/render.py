@@ -243,6 +243,11 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
         reclaim_rows=reclaim.astype(object).where(reclaim.notna(), None).to_dict("records"),
         money=money,
         paid_unused=metrics.paid_unused(data).to_dict("records"),
+        latest_month=(
+            pd.Timestamp(data.org_feature_adoption["month"].max()).strftime("%B %Y")
+            if not data.org_feature_adoption.empty
+            else "the latest month"
+        ),
         sections=sections,
         plotly_js=plotly.offline.get_plotlyjs(),
     )

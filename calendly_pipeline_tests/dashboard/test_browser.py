@@ -158,6 +158,20 @@ def test_reclaim_list_is_exactly_the_idle_and_pending_seats(desktop: LoadedPage)
     assert set(ids) == reclaim_seat_ids(desktop.database)
 
 
+def test_paid_features_nobody_uses_are_called_out(desktop: LoadedPage) -> None:
+    with duckdb.connect(desktop.database, read_only=True) as con:
+        expected = {
+            r[0]
+            for r in con.execute(
+                """SELECT feature_label FROM analytics.org_feature_adoption
+                   WHERE paid_unused AND month = (SELECT max(month)
+                                                  FROM analytics.org_feature_adoption)"""
+            ).fetchall()
+        }
+    shown = desktop.page.locator("[data-callout='paid-unused'] li .feature").all_inner_texts()
+    assert set(shown) == expected and len(shown) == len(expected)
+
+
 def _column(page: Any, key: str) -> list[str]:
     index = page.locator(f"#reclaim-table th[data-key='{key}']").evaluate("th => th.cellIndex")
     return page.locator(f"#reclaim-table tbody tr td:nth-child({index + 1})").evaluate_all(
