@@ -118,6 +118,16 @@ def _after(key: Sequence[Any], cursor: Sequence[Any], desc: Sequence[bool]) -> b
     return False
 
 
+def _ordered(
+    items: Sequence[Any], key: Callable[[Any], Sequence[Any]], desc: Sequence[bool]
+) -> list[Any]:
+    """Stable sorts from the last key component to the first, each in its own direction."""
+    ordered = list(items)
+    for position in reversed(range(len(desc))):
+        ordered.sort(key=lambda item: key(item)[position], reverse=desc[position])
+    return ordered
+
+
 def page_of(
     items: Sequence[Any],
     key: Callable[[Any], Sequence[Any]],
@@ -126,7 +136,8 @@ def page_of(
     scope: str,
     count: int,
 ) -> tuple[list[Any], Sequence[Any] | None]:
-    """One page of an in-memory list already sorted by `key` (with per-component direction)."""
+    """One page of an in-memory list, ordered by `key` (with per-component direction)."""
+    items = _ordered(items, key, desc)
     cursor = decode_token(request, scope)
     start = 0
     if cursor is not None:
