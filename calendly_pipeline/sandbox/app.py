@@ -226,7 +226,6 @@ class Api:
             and (role is None or u.role == role)
             and (email is None or u.email == email)
         ]
-        rows.sort(key=lambda u: (u.joined_us, u.idx))
         return self.list_page(
             request,
             rows,
@@ -261,7 +260,6 @@ class Api:
             for i in w.data.invitations
             if (status is None or i.status == status) and (email is None or i.email == email)
         ]
-        rows.sort(key=lambda i: (i.created_us, i.idx), reverse=desc)
         return self.list_page(
             request,
             rows,
@@ -360,8 +358,6 @@ class Api:
             return (*(fields[f](et) for f, _ in sort), et.idx)
 
         desc = [d for _, d in sort] + [False]
-        for i in reversed(range(len(desc))):
-            rows.sort(key=lambda e, i=i: key(e)[i], reverse=desc[i])
         scope = "event_types:" + ",".join(f"{f}{int(d)}" for f, d in sort)
         return self.list_page(request, rows, key, desc, scope, lambda et: w.event_type_json(et.idx))
 
@@ -491,7 +487,6 @@ class Api:
             if email is not None and w._identity(eid, k)[1] != email:
                 continue
             rows.append((w.invitee_created_us(eid, k), k))
-        rows.sort(reverse=desc)
         return self.list_page(
             request,
             rows,
@@ -527,7 +522,7 @@ class Api:
         (_, desc), *_ = parse_sort(
             request.query_params.get("sort"), ("created_at",), "created_at:asc"
         )
-        rows = sorted(w.data.routing_forms, key=lambda f: (f.created_us, f.idx), reverse=desc)
+        rows = w.data.routing_forms
         return self.list_page(
             request,
             rows,
@@ -551,11 +546,7 @@ class Api:
         (_, desc), *_ = parse_sort(
             request.query_params.get("sort"), ("created_at",), "created_at:asc"
         )
-        rows = sorted(
-            (s for s in w.data.submissions if s.form == form),
-            key=lambda s: (s.created_us, s.idx),
-            reverse=desc,
-        )
+        rows = [sub for sub in w.data.submissions if sub.form == form]
         return self.list_page(
             request,
             rows,
@@ -601,7 +592,6 @@ class Api:
             and (scope != "user" or h.user == user)
             and (scope != "group" or h.group == group)
         ]
-        rows.sort(key=lambda h: (h.created_us, h.idx), reverse=desc)
         return self.list_page(
             request,
             rows,
@@ -664,8 +654,6 @@ class Api:
             return (*(f[name] for name, _ in sort), e.idx)
 
         desc = [d for _, d in sort] + [False]
-        for i in reversed(range(len(desc))):
-            rows.sort(key=lambda e, i=i: key(e)[i], reverse=desc[i])
         last = max((e.occurred_us for e in w.data.activity), default=None)
         from calendly_pipeline.sandbox.ids import fmt_us
 

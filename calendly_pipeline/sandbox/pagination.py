@@ -136,14 +136,16 @@ def page_of(
     scope: str,
     count: int,
 ) -> tuple[list[Any], Sequence[Any] | None]:
-    """One page of an in-memory list, ordered by `key` (with per-component direction)."""
-    items = _ordered(items, key, desc)
+    """One page of an in-memory list ordered by `key` (each component with its own direction)."""
+    rows = list(items)
+    for i in reversed(range(len(desc))):
+        rows.sort(key=lambda item, i=i: key(item)[i], reverse=desc[i])
     cursor = decode_token(request, scope)
     start = 0
     if cursor is not None:
         start = next(
-            (i for i, item in enumerate(items) if _after(key(item), cursor, desc)), len(items)
+            (i for i, item in enumerate(rows) if _after(key(item), cursor, desc)), len(rows)
         )
-    chunk = list(items[start : start + count])
-    more = start + count < len(items)
+    chunk = rows[start : start + count]
+    more = start + count < len(rows)
     return chunk, (key(chunk[-1]) if more and chunk else None)
