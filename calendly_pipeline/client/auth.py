@@ -28,7 +28,8 @@ DEFAULT_OAUTH_STORE = Path("data/.calendly_oauth.json")
 # Refresh a stored access token this long before Calendly says it expires.
 EXPIRY_MARGIN_SECONDS = 120.0
 
-Post = Callable[[str, dict[str, str]], requests.Response]
+# POSTs a form to the OAuth token endpoint (the client knows where it is).
+Post = Callable[[dict[str, str]], requests.Response]
 
 
 def fingerprint(secret: str) -> str:
@@ -46,9 +47,6 @@ class PersonalAccessToken:
 
     def __repr__(self) -> str:
         return "PersonalAccessToken(token=<redacted>)"
-
-    def secrets(self) -> tuple[str, ...]:
-        return (self._token,)
 
     def access_token(self, post: Post) -> str:
         return self._token
@@ -82,7 +80,6 @@ class OAuthCredentials:
         self._client_secret = client_secret.strip()
         self._seed_refresh_token = refresh_token.strip()
         self.store_path = Path(store_path)
-        self.token_url = ""  # set by the client from its auth base URL
         self._lock = threading.Lock()
         self._access: str | None = None
         self._refresh: str = self._seed_refresh_token
@@ -95,8 +92,8 @@ class OAuthCredentials:
         )
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret seen so far (for redaction checks in tests and logs)."""
-        return tuple(self._known | ({self._access} if self._access else set()))
+        """Every secret this object has held, rotated ones included (for leak checks)."""
+        return tuple(self._known)
 
     def access_token(self, post: Post) -> str:
         with self._lock:
@@ -164,7 +161,6 @@ class OAuthCredentials:
                 self._refresh = state.get("refresh_token") or self._refresh
             self._known.add(self._refresh)
             response = post(
-                self.token_url,
                 {
                     "grant_type": "refresh_token",
                     "refresh_token": self._refresh,

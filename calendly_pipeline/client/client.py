@@ -135,8 +135,6 @@ class CalendlyClient:
         self.max_workers = max_workers
         self.retry = retry or RetryPolicy()
         self._credentials = credentials
-        if hasattr(credentials, "token_url"):
-            credentials.token_url = f"{self.auth_base_url}/oauth/token"
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_workers + 2, max_retries=0)
         self._session.mount("http://", adapter)
@@ -256,13 +254,12 @@ class CalendlyClient:
     # -- the request pipeline -------------------------------------------------------------
 
     def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
+        self, method: str, path: str, params: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """One API call with pacing, retries, one OAuth refresh, and typed errors."""
+        """One API read with pacing, retries, one OAuth refresh, and typed errors.
+
+        The pipeline only reads, so every failure worth retrying is safe to retry.
+        """
         url = self._url(path)
         retrying = Retrying(
             retry=retry_if_exception_type((ServerError, TransportError)),
@@ -276,7 +273,7 @@ class CalendlyClient:
             before_sleep=_log_retry,
             reraise=True,
         )
-        return retrying(self._send, method, url, params, json)
+        return retrying(self._send, method, url, params)
 
     def _url(self, path: str) -> str:
         """Join a path to the base URL; absolute URIs must point at the API (never elsewhere)."""
@@ -328,21 +325,17 @@ class CalendlyClient:
                 self._server_now = parsedate_to_datetime(date).astimezone(UTC)
         return response
 
-    def _post_token(self, url: str, form: dict[str, str]) -> requests.Response:
+    def _post_token(self, form: dict[str, str]) -> requests.Response:
         """POST the OAuth token form; a network failure is retried with the request it serves."""
-        return self._http("POST", url, {}, data=form)
+        return self._http("POST", f"{self.auth_base_url}/oauth/token", {}, data=form)
 
-    def _send(
-        self, method: str, url: str, params: Mapping[str, Any] | None, json: Any
-    ) -> dict[str, Any]:
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         path = sanitize(url)
         token = self._credentials.access_token(self._post_token)
         refreshed = False
         limited = 0
         while True:
-            response = self._http(
-                method, url, {"Authorization": f"Bearer {token}"}, params=params, json=json
-            )
+            response = self._http(method, url, {"Authorization": f"Bearer {token}"}, params=params)
             status = response.status_code
             if status == 429:
                 limited += 1

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 WINDOW_SECONDS = 60.0
+# Wait this long past an advertised reset: it is rounded, and our clock is not the server's.
+SAFETY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,7 @@ class RatePacer:
     `Remaining`, because the server may not have counted them yet.
     """
 
-    def __init__(
-        self,
-        safety_seconds: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._safety = safety_seconds
-        self._clock = clock
-        self._sleep = sleep
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._limit: int | None = None
         self._remaining: float | None = None
@@ -69,21 +63,21 @@ class RatePacer:
         """Block until this thread may send one request."""
         while True:
             with self._lock:
-                now = self._clock()
+                now = time.monotonic()
                 wait = self._blocked_until - now
                 if wait <= 0:
                     delay = self._reserve(now)
                     if delay is not None:
                         self._in_flight += 1
                         break
-                    wait = (self._window_end or now) + self._safety - now
-            self._sleep(max(wait, 0.01))
+                    wait = (self._window_end or now) + SAFETY_SECONDS - now
+            time.sleep(max(wait, 0.01))
         if delay > 0:
-            self._sleep(delay)
+            time.sleep(delay)
 
     def _reserve(self, now: float) -> float | None:
         """Reserve the next slot; return the delay until it, or None if the window is spent."""
-        if self._window_end is not None and now >= self._window_end + self._safety:
+        if self._window_end is not None and now >= self._window_end + SAFETY_SECONDS:
             # The window has rolled over; assume a fresh budget until a response says otherwise.
             self._window_end = None
             self._remaining = float(self._limit) if self._limit else None
@@ -112,7 +106,7 @@ class RatePacer:
             self._in_flight = max(self._in_flight - 1, 0)
             if not headers:
                 return
-            now = self._clock()
+            now = time.monotonic()
             limit = _number(headers, "X-RateLimit-Limit")
             remaining = _number(headers, "X-RateLimit-Remaining")
             reset = _number(headers, "X-RateLimit-Reset")
@@ -133,4 +127,4 @@ class RatePacer:
                 wait = WINDOW_SECONDS if wait is None else wait
                 self._remaining = 0.0
                 self._window_end = now + wait
-                self._blocked_until = max(self._blocked_until, now + wait + self._safety)
+                self._blocked_until = max(self._blocked_until, now + wait + SAFETY_SECONDS)
