@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from calendly_pipeline.dashboard.metrics import OUTCOMES, STATUS_ORDER, Matrix, unique_labels
+from calendly_pipeline.dashboard.metrics import STATUS_ORDER, Matrix, unique_labels
 
 # Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -88,25 +88,26 @@ def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
     return fig
 
 
-def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
-    """Stacked weekly bars; each segment carries its count and each bar its total."""
-    weeks = weekly["label"]
+def _stacked_columns(
+    x: pd.Series, frame: pd.DataFrame, colours: dict[str, str], unit: str, height: int
+) -> go.Figure:
+    """Stacked columns: each segment carries its count and each column its total above it."""
     fig = go.Figure()
-    for outcome in OUTCOMES:
+    for name, colour in colours.items():
         fig.add_bar(
-            name=outcome,
-            x=weeks,
-            y=weekly[outcome],
-            marker_color=OUTCOME_COLOURS[outcome],
-            text=weekly[outcome].where(weekly[outcome] > 0, None),
+            name=name,
+            x=x,
+            y=frame[name],
+            marker_color=colour,
+            text=frame[name].where(frame[name] > 0, None),
             textposition="inside",
             insidetextanchor="middle",
             textangle=0,
-            hovertemplate=f"week of %{{x}}: %{{y}} {outcome}<extra></extra>",
+            hovertemplate=f"%{{x}}: %{{y}} {name}<extra></extra>",
         )
-    totals = weekly[list(OUTCOMES)].sum(axis=1)
+    totals = frame[list(colours)].sum(axis=1)
     fig.add_scatter(
-        x=weeks,
+        x=x,
         y=totals,
         mode="text",
         text=totals,
@@ -114,10 +115,16 @@ def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
         showlegend=False,
         hoverinfo="skip",
     )
-    fig = _layout(fig, 420)
+    fig = _layout(fig, height)
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="meetings", range=[0, float(totals.max() or 1) * 1.15])
-    fig.update_xaxes(title="week starting", type="category")
+    fig.update_yaxes(title=unit, range=[0, float(totals.max() or 1) * 1.15])
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def weekly_outcomes(weekly: pd.DataFrame) -> go.Figure:
+    fig = _stacked_columns(weekly["label"], weekly, OUTCOME_COLOURS, "meetings", 420)
+    fig.update_xaxes(title="week starting")
     return fig
 
 
@@ -194,21 +201,5 @@ def group_comparison(groups: pd.DataFrame, currency: str) -> go.Figure:
 def seat_history(history: pd.DataFrame) -> go.Figure:
     """Month-end seats by status, to show whether idle seats grow or shrink."""
     months = pd.to_datetime(history["month"]).dt.strftime("%b %Y")
-    fig = go.Figure()
-    for status in STATUS_ORDER:
-        fig.add_bar(
-            name=status,
-            x=months,
-            y=history[status],
-            marker_color=STATUS_COLOURS[status],
-            text=history[status].where(history[status] > 0, None),
-            textposition="inside",
-            insidetextanchor="middle",
-            textangle=0,
-            hovertemplate=f"%{{x}}: %{{y}} {status} seats<extra></extra>",
-        )
-    fig = _layout(fig, 360)
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="seats")
-    fig.update_xaxes(type="category")
-    return fig
+    colours = {status: STATUS_COLOURS[status] for status in STATUS_ORDER}
+    return _stacked_columns(months, history, colours, "seats", 380)
