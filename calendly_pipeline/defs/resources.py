@@ -81,10 +81,14 @@ class CalendlyResource(dg.ConfigurableResource):
         return cls(**bound)
 
     def __repr__(self) -> str:
-        return (
-            f"CalendlyResource(base_url={self.base_url!r}, auth={self.settings().auth_method!r}, "
-            "secrets=<redacted>)"
-        )
+        # Never validates (a repr must not raise) and never shows a secret.
+        if self.api_token:
+            auth = "personal access token"
+        elif self.client_id or self.client_secret or self.refresh_token:
+            auth = "OAuth"
+        else:
+            auth = "none: embedded sandbox"
+        return f"CalendlyResource(base_url={self.base_url!r}, auth={auth!r}, secrets=<redacted>)"
 
     __str__ = __repr__
 
