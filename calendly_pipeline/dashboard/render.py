@@ -29,10 +29,10 @@ RECLAIM_COLUMNS = {
     "status": ("Status", "text"),
     "group": ("Group", "text"),
     "last_active": ("Last activity", "text"),
-    "activity_source": ("Activity source", "text"),
+    "activity_source": ("Source", "text"),
     "days_idle": ("Days idle", "number"),
     "monthly_cost": ("Cost / month", "number"),
-    "recommendation": ("Recommendation", "text"),
+    "recommendation": ("Action", "text"),
 }
 
 
