@@ -4,7 +4,7 @@ One multi-asset reads the raw tables once and writes every analytics table in on
 so the dashboard never sees seat counts from one sync next to adoption from another.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -17,22 +17,10 @@ from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
-from calendly_pipeline.transforms import activity, adoption, utilization
-from calendly_pipeline.transforms._frames import Frames
-from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
 
 ANALYTICS_GROUP = "utilization"
 
-Build = Callable[[Frames, UtilizationConfig, pd.Timestamp], pd.DataFrame]
-
-BUILDERS: dict[str, Build] = {
-    "seat_utilization": utilization.seat_utilization,
-    "seat_history": utilization.seat_history,
-    "feature_adoption": adoption.feature_adoption,
-    "org_feature_adoption": adoption.org_feature_adoption,
-    "daily_activity": lambda frames, _config, as_of: activity.daily_activity(frames, as_of),
-    "event_type_usage": lambda frames, _config, as_of: activity.event_type_usage(frames, as_of),
-}
 SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
 
 
@@ -48,7 +36,7 @@ SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
             deps=[key for a in [*org_assets, scheduled_events, invitees] for key in a.keys],
             metadata=definition_metadata(SPECS[name]),
         )
-        for name in BUILDERS
+        for name in ANALYTICS_NAMES
     ],
     pool=DUCKDB_POOL,
     description="Seat utilization, feature adoption and activity, computed as of the last sync's "
@@ -65,7 +53,7 @@ def utilization_tables(
         raise dg.Failure("no sync has run yet: materialize raw/organizations first")
     as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
     plan = str(info["plan"])
-    tables = {name: build(frames, config, as_of) for name, build in BUILDERS.items()}
+    tables = build_analytics(frames, config, as_of)
     with duckdb.get_connection() as conn, writes.transaction(conn):
         for name, frame in tables.items():
             writes.replace_all(conn, SPECS[name], frame)

@@ -4,9 +4,10 @@ import dagster as dg
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.dashboard.render import render_dashboard
-from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP, BUILDERS
+from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP
 from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.settings import dashboard_path, duckdb_database
+from calendly_pipeline.transforms.model import ANALYTICS_NAMES
 
 
 @dg.asset(
@@ -14,7 +15,7 @@ from calendly_pipeline.settings import dashboard_path, duckdb_database
     group_name=ANALYTICS_GROUP,
     kinds={"plotly", "html"},
     owners=OWNERS,
-    deps=[dg.AssetKey(["analytics", name]) for name in BUILDERS],
+    deps=[dg.AssetKey(["analytics", name]) for name in ANALYTICS_NAMES],
     # It only reads, but while a writer holds DuckDB no other process may even read it.
     pool=DUCKDB_POOL,
     description="`data/dashboard.html`: headline seat figures, the reclaim list, feature "

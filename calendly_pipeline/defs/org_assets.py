@@ -89,20 +89,23 @@ def _forms_and_submissions(
 def _webhooks(
     client: CalendlyClient, caller: Caller, db: DuckDBResource
 ) -> Iterator[dict[str, Any]]:
-    """Org-scope hooks, then each member's user-scope hooks (the API lists them separately)."""
+    """Hooks at organization scope, then per group and per member (the API lists each apart)."""
     org = caller.organization_uri
     yield from client.paginate(
         "/webhook_subscriptions", {"organization": org, "scope": "organization"}, count=100
     )
     with db.get_connection() as conn:
-        users = reads.member_user_uris(conn)
+        scoped = [("group", uri) for uri in reads.read_table(conn, rt.GROUPS)["uri"]] + [
+            ("user", uri) for uri in reads.member_user_uris(conn)
+        ]
 
-    def user_hooks(user: str) -> list[dict[str, Any]]:
-        params = {"organization": org, "scope": "user", "user": user}
+    def hooks(scope_and_uri: tuple[str, str]) -> list[dict[str, Any]]:
+        scope, uri = scope_and_uri
+        params = {"organization": org, "scope": scope, scope: uri}
         return list(client.paginate("/webhook_subscriptions", params, count=100))
 
-    for hooks in client.fetch_all(user_hooks, users):
-        yield from hooks
+    for page in client.fetch_all(hooks, scoped):
+        yield from page
 
 
 def _parents_and_children(
@@ -209,7 +212,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         flatten=lambda items: (flatten.webhook_subscriptions(items),),
         specs=(rt.WEBHOOK_SUBSCRIPTIONS,),
         plan_feature="webhooks",
-        deps=("organization_memberships",),
+        deps=("organization_memberships", "groups"),
     ),
     Collection(
         name="activity_log_entries",
