@@ -295,15 +295,24 @@ class Api:
     def relationships(self, request: Request, c: Caller) -> dict:
         w = self.world
         require_org(w, request, required=False)
-        group = ref(w, request, "group", "group", not_found())
+        group = ref(
+            w, request, "group", "group", invalid("group", "is not a group of this organization")
+        )
         owner_raw = request.query_params.get("owner")
         owner: tuple[str, int] | None = None
         if owner_raw:
             if "/invitations/" in owner_raw:
-                idx = ref(w, request, "owner", "invitation", not_found())
+                idx = ref(
+                    w,
+                    request,
+                    "owner",
+                    "invitation",
+                    invalid("owner", "is not an invitation of this organization"),
+                )
                 owner = ("invitation", idx)
             else:
-                owner = ("membership", ref(w, request, "owner", "membership", not_found()))
+                member = invalid("owner", "is not a membership of this organization")
+                owner = ("membership", ref(w, request, "owner", "membership", member))
         rows = [
             r
             for r in w.live_relationships()
@@ -482,9 +491,9 @@ class Api:
         )
         rows = []
         for k in range(int(w.data.events.n_inv[eid])):
-            if status is not None and w._invitee_status(eid, k) != status:
+            if status is not None and w.invitee_status(eid, k) != status:
                 continue
-            if email is not None and w._identity(eid, k)[1] != email:
+            if email is not None and w.identity(eid, k)[1] != email:
                 continue
             rows.append((w.invitee_created_us(eid, k), k))
         return self.list_page(

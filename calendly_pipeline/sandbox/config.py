@@ -17,8 +17,8 @@ class Scale:
     history_days: int
 
     def __post_init__(self) -> None:
-        if self.users < 8:
-            raise ValueError(f"Scale.users must be at least 8, got {self.users}")
+        if not 8 <= self.users <= 100_000:
+            raise ValueError(f"Scale.users must be 8..100000, got {self.users}")
         if self.events < 0:
             raise ValueError(f"Scale.events must not be negative, got {self.events}")
         if not 30 <= self.history_days <= 1500:

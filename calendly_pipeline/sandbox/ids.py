@@ -6,6 +6,7 @@ no dictionary: decode the id, rebuild the UUID and compare.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ class UuidCodec:
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self._kinds: dict[str, int] = {}
+        self.encode = functools.lru_cache(maxsize=1 << 17)(self._encode)  # hot: every URI
 
     def _kind_key(self, kind: str) -> int:
         key = self._kinds.get(kind)
@@ -44,7 +46,7 @@ class UuidCodec:
             key = self._kinds[kind] = int.from_bytes(digest, "big")
         return key
 
-    def encode(self, kind: str, ident: int) -> str:
+    def _encode(self, kind: str, ident: int) -> str:
         key = self._kind_key(kind)
         tail = ((ident * _MULT) & _MASK48) ^ (key & _MASK48)
         head = mix64(key, ident)

@@ -155,7 +155,7 @@ class World:
             "submission": len(d.submissions),
             "webhook": len(d.webhooks),
             "activity": len(d.activity),
-            "etm": sum(len(et.hosts) for et in d.event_types) * 0 + len(d.event_types) * 4096,
+            "etm": len(d.event_types) << 20,
             "schedule": len(d.users) * 4,
         }
         return sizes[kind]
@@ -331,7 +331,7 @@ class World:
         et = self.data.event_types[et_idx]
         stamp = fmt_us(max(et.created_us, self.data.users[host].joined_us))
         return {
-            "uri": self.uri("etm", et_idx * 4096 + host % 4096),
+            "uri": self.uri("etm", (et_idx << 20) | host),
             "event_type": self.event_type_json(et_idx),
             "member": self.user_json(self.data.users[host]),
             "created_at": stamp,
@@ -356,7 +356,6 @@ class World:
             "uri": self.uri("event", eid),
             "name": et.name,
             "meeting_notes_plain": None,
-            "meeting_notes_html": None,
             "status": "canceled" if canceled else "active",
             "start_time": fmt_us(start),
             "end_time": fmt_us(start + int(ev.duration[eid]) * 60_000_000),
@@ -364,7 +363,7 @@ class World:
             "location": self._location(eid, int(ev.loc[eid]), start),
             "invitees_counter": {
                 "total": n_inv,
-                "active": sum(1 for k in range(n_inv) if self._invitee_status(eid, k) == "active"),
+                "active": sum(1 for k in range(n_inv) if self.invitee_status(eid, k) == "active"),
                 "limit": et.limit,
             },
             "created_at": fmt_us(created),
@@ -380,7 +379,6 @@ class World:
             "event_guests": [],
             "calendar_event": {"kind": "google", "external_id": f"{mix64(self.cfg.seed, eid):x}"},
         }
-        del out["meeting_notes_html"]
         if int(ev.flags[eid]) & GUESTS_BIT:
             stamp = fmt_us(created)
             out["event_guests"] = [
@@ -397,7 +395,7 @@ class World:
     def _event_cancellation(self, eid: int) -> dict:
         ev = self.data.events
         by_host = int(ev.canceler[eid]) == 1
-        name = self.data.users[int(ev.host0[eid])].name if by_host else self._identity(eid, 0)[0]
+        name = self.data.users[int(ev.host0[eid])].name if by_host else self.identity(eid, 0)[0]
         reason = self.cancel_reason.get(
             eid, CANCEL_REASONS[mix64(self.cfg.seed, eid, 7) % len(CANCEL_REASONS)]
         )
@@ -454,7 +452,7 @@ class World:
             eid = int(ev.resched_from[eid])
         return eid, k
 
-    def _identity(self, eid: int, k: int) -> tuple[str, str, str]:
+    def identity(self, eid: int, k: int) -> tuple[str, str, str]:
         root, rk = self._root(eid, k)
         h = mix64(self.cfg.seed, root, rk, 11)
         firsts, lasts, companies = self.data.names
@@ -464,14 +462,14 @@ class World:
         email = re.sub(r"[^a-z0-9.@-]", "", f"{first}.{last}@{domain}".lower())
         return f"{first} {last}", email, TIMEZONES[(h >> 40) % len(TIMEZONES)]
 
-    def _invitee_status(self, eid: int, k: int) -> str:
+    def invitee_status(self, eid: int, k: int) -> str:
         overlay = self.invitee_overlay.get(eid, {}).get(k, {})
         if "status" in overlay:
             return overlay["status"]
         return "canceled" if self.data.events.status[eid] else "active"
 
     def invitee_emails(self, eid: int) -> list[str]:
-        return [self._identity(eid, k)[1] for k in range(int(self.data.events.n_inv[eid]))]
+        return [self.identity(eid, k)[1] for k in range(int(self.data.events.n_inv[eid]))]
 
     def invitee_exists(self, eid: int, k: int) -> bool:
         ev = self.data.events
@@ -486,11 +484,11 @@ class World:
         n_inv = int(ev.n_inv[eid])
         if k:
             created += k * max(0, start - created) // (n_inv + 1)
-        name, email, tz = self._identity(eid, k)
+        name, email, tz = self.identity(eid, k)
         h = mix64(self.cfg.seed, eid, k, 5)
         uri = self.invitee_uri(eid, k)
         uuid = uri.rsplit("/", 1)[-1]
-        status = self._invitee_status(eid, k)
+        status = self.invitee_status(eid, k)
         updated = max(created, int(ev.canceled_at[eid]) if ev.status[eid] else 0)
         out: dict[str, Any] = {
             "uri": uri,
@@ -631,23 +629,19 @@ class World:
         form = self.data.routing_forms[s.form]
         h = mix64(self.cfg.seed, idx, 9)
         name, email, _ = (
-            self._identity(s.event, 0)
+            self.identity(s.event, 0)
             if s.event >= 0
             else ("Pat Visitor", f"visitor{idx}@example.com", "")
         )
+        choices = form.questions[2]["answer_choices"]
+        answers = (name, email, choices[h % len(choices)])  # every form asks these three
         qa = [
             {
                 "question_uuid": self.codec.encode("question", s.form * 16 + i),
                 "question": q["name"],
-                "answer": (
-                    name,
-                    email,
-                    (q["answer_choices"] or ["Other"])[h % len(q["answer_choices"] or ["Other"])],
-                )[i]
-                if i < 3
-                else None,
+                "answer": answer,
             }
-            for i, q in enumerate(form.questions)
+            for i, (q, answer) in enumerate(zip(form.questions, answers, strict=True))
         ]
         if s.result == "event_type":
             result: dict[str, Any] = {
@@ -735,7 +729,7 @@ class World:
         ev = self.data.events
         et = self.data.event_types[int(ev.et[eid])]
         host = self.data.users[int(ev.host0[eid])]
-        name, email, _ = self._identity(eid, 0)
+        name, email, _ = self.identity(eid, 0)
         stamp = fmt_us(int(self.comm_sent[i]))
         common = {
             "sender_uri": self.uri("user", host.idx),
@@ -911,7 +905,7 @@ class World:
     def reschedule(self, invitee_uri: str, new_start_time: str) -> str:
         with self.lock:
             eid, k = self._invitee_id(invitee_uri)
-            if self._invitee_status(eid, k) != "active":
+            if self.invitee_status(eid, k) != "active":
                 raise ValueError(f"invitee {invitee_uri!r} is not active")
             ev = self.data.events
             et = self.data.event_types[int(ev.et[eid])]
@@ -928,7 +922,7 @@ class World:
             if new_uri is None:
                 raise ValueError("the host of this event is no longer a member")
             new = self.lookup("event", new_uri)
-            name = self._identity(eid, k)[0]
+            name = self.identity(eid, k)[0]
             self.invitee_overlay.setdefault(eid, {})[k] = {
                 **self.invitee_overlay.get(eid, {}).get(k, {}),
                 "status": "canceled",
@@ -946,7 +940,7 @@ class World:
                 "identity": self._root(eid, k),
                 "old_invitee": (eid, k),
             }
-            if all(self._invitee_status(eid, j) == "canceled" for j in range(int(ev.n_inv[eid]))):
+            if all(self.invitee_status(eid, j) == "canceled" for j in range(int(ev.n_inv[eid]))):
                 ev.status[eid], ev.canceler[eid] = 1, 2
                 ev.canceled_at[eid] = self.now_us
                 self.cancel_reason[eid] = "Rescheduled"
