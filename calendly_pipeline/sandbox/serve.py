@@ -146,7 +146,7 @@ def serve_forever(
         f"{counts['event_types']} event types, {counts['scheduled_events']} scheduled events"
     )
     print(SYNTHETIC_NOTE)
-    print("Press Ctrl-C to stop.")
+    print("Press Ctrl-C to stop.", flush=True)
     try:
         while sandbox._thread.is_alive():
             sandbox._thread.join(timeout=0.5)

@@ -1,0 +1,54 @@
+"""`calendly-pipeline sandbox` serves in the foreground and says where, with which token."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import requests
+
+
+def test_cli_serves_and_prints_url_token_and_synthetic_note() -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "calendly_pipeline.cli",
+        "sandbox",
+        "--port",
+        "0",
+        "--scale",
+        "tiny",
+        "--as-of",
+        "2026-06-30",
+        "--seed",
+        "3",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        base = re.search(r"listening on (http://127\.0\.0\.1:\d+)", text).group(1)
+        token = re.search(r"token \(personal access token\): (\S+)", text).group(1)
+        assert "SYNTHETIC DATA" in text
+        me = requests.get(
+            f"{base}/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert me.status_code == 200
+        assert me.json()["resource"]["uri"].startswith(base)
+        assert me.headers["Date"] == "Tue, 30 Jun 2026 12:00:00 GMT"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_cli_refuses_a_bad_date() -> None:
+    command = [sys.executable, "-m", "calendly_pipeline.cli", "sandbox", "--as-of", "30/06/2026"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "--as-of must be a date like 2026-06-30" in done.stderr + done.stdout
