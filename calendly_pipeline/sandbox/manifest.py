@@ -32,7 +32,10 @@ def _build(world: World) -> dict:
     plan_rank = PLANS.index(d.plan)
 
     # meeting signal: created_at of hosted events, start_time of those that started
-    signal = np.maximum(ev.created, np.where(ev.start <= now, ev.start, NONE))
+    booked = ev.created <= now  # signals and uses later than as_of are ignored
+    signal = np.maximum(
+        np.where(booked, ev.created, NONE), np.where(ev.start <= now, ev.start, NONE)
+    )
     meeting = np.full(n_users, NONE, dtype=np.int64)
     feats = ev.features(world.et_features)
     for eid, bits in world.extra_bits.items():
@@ -42,6 +45,8 @@ def _build(world: World) -> dict:
         mask = live & (hosts >= 0)
         h = hosts[mask].astype(np.int64)
         np.maximum.at(meeting, h, signal[mask])
+        mask &= booked
+        h = hosts[mask].astype(np.int64)
         created, fbits = ev.created[mask], feats[mask]
         for i, name in enumerate(FEATURES):
             if name in ("webhooks", "activity_log"):
@@ -51,15 +56,16 @@ def _build(world: World) -> dict:
 
     edit = np.full(n_users, NONE, dtype=np.int64)
     for et in d.event_types:
-        if et.owner_user is not None:
+        if et.owner_user is not None and et.updated_us <= now:
             edit[et.owner_user] = max(edit[et.owner_user], et.updated_us)
     log = np.full(n_users, NONE, dtype=np.int64)
     if d.plan == "enterprise":
         for e in d.activity:
-            log[e.actor] = max(log[e.actor], e.occurred_us)
+            if e.occurred_us <= now:
+                log[e.actor] = max(log[e.actor], e.occurred_us)
     if plan_rank >= PLANS.index("standard"):
         hook_i = FEATURES.index("webhooks")
-        for w in d.webhooks:
+        for w in (w for w in d.webhooks if w.created_us <= now):
             last_use[w.creator, hook_i] = max(last_use[w.creator, hook_i], w.created_us)
 
     groups: dict[int, set[int]] = {}
