@@ -750,11 +750,15 @@ class _Builder:
                 np.asarray([len(et.locations) for et in ets]),
             ),
         }
-        for uidx, weight in span.items():
+        # largest remainder, so the org holds exactly `scale.events` bookings
+        quotas = {uidx: self.scale.events * weight / total for uidx, weight in span.items()}
+        counts = {uidx: int(q) for uidx, q in quotas.items()}
+        short = self.scale.events - sum(counts.values())
+        for uidx in sorted(quotas, key=lambda i: (counts[i] - quotas[i], i))[:short]:
+            counts[uidx] += 1
+        for uidx, n in counts.items():
             u = users[uidx]
-            n = round(self.scale.events * weight / total)
-            if n == 0 and u.meet_d is not None:
-                n = 1
+            n = max(n, 1 if u.meet_d is not None else 0)
             if n == 0:
                 continue
             part = self._member_events(u, n, hosted[uidx], users)
