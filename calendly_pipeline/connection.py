@@ -20,6 +20,7 @@ from calendly_pipeline.client import (
     CalendlyClient,
     OAuthCredentials,
     PersonalAccessToken,
+    RetryPolicy,
 )
 from calendly_pipeline.client.auth import Credentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
@@ -38,6 +39,8 @@ ENV_OAUTH_TRIO = (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN)
 ENV_BASE_URL = "CALENDLY_API_BASE_URL"
 ENV_AUTH_BASE_URL = "CALENDLY_AUTH_BASE_URL"
 ENV_OAUTH_STORE = "CALENDLY_OAUTH_STORE"
+ENV_HTTP_ATTEMPTS = "CALENDLY_HTTP_ATTEMPTS"
+DEFAULT_HTTP_ATTEMPTS = RetryPolicy().attempts
 DEFAULT_BASE_URL = "https://api.calendly.com"
 DEFAULT_AUTH_BASE_URL = "https://auth.calendly.com"
 
@@ -59,6 +62,7 @@ class ConnectionSettings:
     auth_base_url: str = DEFAULT_AUTH_BASE_URL
     credentials: Credentials | None = None
     max_workers: int = 4
+    http_attempts: int = DEFAULT_HTTP_ATTEMPTS
 
     @property
     def auth_method(self) -> str:
@@ -80,6 +84,7 @@ class ConnectionSettings:
         auth_base_url: str | None = None,
         oauth_store: str | Path | None = None,
         max_workers: int = 4,
+        http_attempts: int | str | None = None,
     ) -> ConnectionSettings:
         """Validate one set of values; an incomplete OAuth trio names what is missing."""
         base = (base_url or DEFAULT_BASE_URL).rstrip("/")
@@ -109,7 +114,7 @@ class ConnectionSettings:
                 refresh_token or "",
                 store_path=oauth_store or default_oauth_store(),
             )
-        return cls(base, auth.rstrip("/"), credentials, max_workers)
+        return cls(base, auth.rstrip("/"), credentials, max_workers, _attempts(http_attempts))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConnectionSettings:
@@ -122,7 +127,21 @@ class ConnectionSettings:
             base_url=env.get(ENV_BASE_URL),
             auth_base_url=env.get(ENV_AUTH_BASE_URL),
             oauth_store=env.get(ENV_OAUTH_STORE),
+            http_attempts=env.get(ENV_HTTP_ATTEMPTS),
         )
+
+
+def _attempts(raw: int | str | None) -> int:
+    """Tries per request (first one included); fewer make persistent faults fail sooner."""
+    if raw is None or raw == "":
+        return DEFAULT_HTTP_ATTEMPTS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={value} must be at least 1")
+    return value
 
 
 @dataclass
@@ -161,7 +180,11 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
             credentials = settings.credentials
         client = stack.enter_context(
             CalendlyClient(
-                base_url, credentials, auth_base_url=auth_base_url, max_workers=settings.max_workers
+                base_url,
+                credentials,
+                auth_base_url=auth_base_url,
+                max_workers=settings.max_workers,
+                retry=RetryPolicy(attempts=settings.http_attempts),
             )
         )
         yield Connection(client, sandbox is not None, settings.auth_method, sandbox)

@@ -18,10 +18,12 @@ from calendly_pipeline.client import CalendlyClient, Caller
 from calendly_pipeline.client.check import ConnectionReport, check_connection
 from calendly_pipeline.connection import (
     DEFAULT_BASE_URL,
+    DEFAULT_HTTP_ATTEMPTS,
     ENV_AUTH_BASE_URL,
     ENV_BASE_URL,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
+    ENV_HTTP_ATTEMPTS,
     ENV_OAUTH_STORE,
     ENV_REFRESH_TOKEN,
     ENV_TOKEN,
@@ -58,6 +60,10 @@ class CalendlyResource(dg.ConfigurableResource):
         "default data/.calendly_oauth.json.",
     )
     max_workers: int = Field(default=4, description="Threads for per-event invitee fan-out.")
+    http_attempts: int = Field(
+        default=DEFAULT_HTTP_ATTEMPTS,
+        description=f"Tries per API request on 5xx and network failures ({ENV_HTTP_ATTEMPTS}).",
+    )
 
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
     _connection: Connection | None = PrivateAttr(default=None)
@@ -78,6 +84,8 @@ class CalendlyResource(dg.ConfigurableResource):
         bound: dict[str, Any] = {
             name: dg.EnvVar(var) for name, var in secret_fields.items() if os.environ.get(var)
         }
+        if os.environ.get(ENV_HTTP_ATTEMPTS):
+            bound["http_attempts"] = dg.EnvVar.int(ENV_HTTP_ATTEMPTS)
         return cls(**bound)
 
     def __repr__(self) -> str:
@@ -102,6 +110,7 @@ class CalendlyResource(dg.ConfigurableResource):
             auth_base_url=self.auth_base_url,
             oauth_store=self.oauth_store,
             max_workers=self.max_workers,
+            http_attempts=self.http_attempts,
         )
 
     def _open(self) -> Connection:

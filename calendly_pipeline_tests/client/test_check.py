@@ -98,6 +98,9 @@ def test_settings_from_env() -> None:
     )
     assert (local.base_url, local.auth_base_url) == ("http://127.0.0.1:8765",) * 2
     assert ConnectionSettings.from_env({}).credentials is None
+    assert ConnectionSettings.from_env({"CALENDLY_HTTP_ATTEMPTS": "2"}).http_attempts == 2
+    with pytest.raises(SettingsError, match="CALENDLY_HTTP_ATTEMPTS='two' is not a whole number"):
+        ConnectionSettings.from_env({"CALENDLY_HTTP_ATTEMPTS": "two"})
     with pytest.raises(SettingsError, match="missing: CALENDLY_CLIENT_ID"):
         ConnectionSettings.from_env({"CALENDLY_REFRESH_TOKEN": "r", "CALENDLY_CLIENT_SECRET": "s"})
 

@@ -28,6 +28,7 @@ def _run(resource: CalendlyResource) -> dict[str, Any]:
         seen["meta"] = calendly.connection_metadata()
         seen["synthetic"] = calendly.is_synthetic
         seen["now"] = calendly.get_client().server_now
+        seen["attempts"] = calendly.get_client().retry.attempts
 
     assert dg.materialize([probe], resources={"calendly": resource}).success
     return seen
@@ -36,6 +37,7 @@ def _run(resource: CalendlyResource) -> dict[str, Any]:
 def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyPatch) -> None:
     no_credentials.setenv(ENV_TOKEN, sandbox.tokens["admin"])
     no_credentials.setenv("CALENDLY_API_BASE_URL", sandbox.base_url)
+    no_credentials.setenv("CALENDLY_HTTP_ATTEMPTS", "3")
     resource = CalendlyResource.from_env()
     # Bound by name: run config and the UI see "CALENDLY_API_TOKEN", never the token.
     assert isinstance(resource.api_token, dg.EnvVar)
@@ -49,6 +51,7 @@ def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyP
         "auth_method": "personal access token",
     }
     assert seen["now"] is not None
+    assert seen["attempts"] == 3
 
 
 def test_no_credentials_start_the_sandbox_and_say_so(
