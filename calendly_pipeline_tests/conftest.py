@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# Daily partitions start here in every test run, whatever today's date (see defs/partitions.py).
+os.environ.setdefault("CALENDLY_START_DATE", "2025-01-01")
+
 from calendly_pipeline.sandbox import Sandbox, SandboxConfig, start_sandbox
+
+pytest_plugins = ["calendly_pipeline_tests.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 6, 30)

@@ -19,9 +19,6 @@ from calendly_pipeline.settings import DATA_DIR
 
 pytestmark = pytest.mark.browser
 
-# The database the page is rendered from. For the real sandbox sync, set this to "synced_duckdb"
-# (a session- or module-scoped fixture returning the DuckDB path).
-DATABASE_FIXTURE = "built_duckdb"
 LOCAL_SCHEMES = ("file:", "data:")
 
 
@@ -46,12 +43,9 @@ def _open(browser: Any, database: str, html: Path, width: int, height: int) -> L
 
 
 @pytest.fixture(scope="module")
-def desktop(
-    request: pytest.FixtureRequest, browser: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LoadedPage]:
-    database = request.getfixturevalue(DATABASE_FIXTURE)
-    html = render_dashboard(database, tmp_path_factory.mktemp("page") / "dashboard.html").path
-    loaded = _open(browser, database, html, 1280, 900)
+def desktop(browser: Any, synced_duckdb: str, synced_dashboard: Path) -> Iterator[LoadedPage]:
+    """The page the `dashboard` asset wrote at the end of a real default-scale sandbox sync."""
+    loaded = _open(browser, synced_duckdb, synced_dashboard, 1280, 900)
     yield loaded
     loaded.page.close()
 

@@ -83,7 +83,9 @@ def test_daily_run_catches_cancellations_and_no_shows(synced: Pipeline) -> None:
 
     outcome = synced.daily_sync()
     assert outcome.success, outcome.error
-    assert synced.query("SELECT no_show_uri IS NOT NULL FROM raw.invitees WHERE uri = ?", [past_invitee]) == [(True,)]
+    assert synced.query(
+        "SELECT no_show_uri IS NOT NULL FROM raw.invitees WHERE uri = ?", [past_invitee]
+    ) == [(True,)]
     assert synced.query(
         "SELECT status, canceler_type FROM raw.scheduled_events WHERE uri = ?", [future_event]
     ) == [("canceled", "invitee")]
