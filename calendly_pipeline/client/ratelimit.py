@@ -110,6 +110,9 @@ class RatePacer:
             limit = _number(headers, "X-RateLimit-Limit")
             remaining = _number(headers, "X-RateLimit-Remaining")
             reset = _number(headers, "X-RateLimit-Reset")
+            if reset is not None and reset > 86_400:
+                # Calendly sends seconds until the reset; tolerate a proxy that sends an epoch.
+                reset = max(reset - time.time(), 0.0)
             if limit is not None and remaining is not None and reset is not None:
                 self._last = RateBudget(int(limit), int(remaining), reset)
                 self._limit = int(limit)
