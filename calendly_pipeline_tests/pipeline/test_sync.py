@@ -66,7 +66,8 @@ def test_rerunning_the_same_range_changes_nothing(synced: Pipeline) -> None:
 def test_daily_run_catches_cancellations_and_no_shows(synced: Pipeline) -> None:
     world = synced.sandbox.world
     past = synced.query(
-        "SELECT e.uri, i.uri FROM raw.scheduled_events e JOIN raw.invitees i ON i.event_uri = e.uri "
+        "SELECT e.uri, i.uri FROM raw.scheduled_events e "
+        "JOIN raw.invitees i ON i.event_uri = e.uri "
         "WHERE e.status = 'active' AND i.no_show_uri IS NULL AND e.start_time < ? "
         "AND e.start_time > ? - INTERVAL 3 DAY ORDER BY e.start_time LIMIT 1",
         [synced.today, synced.today],
