@@ -59,14 +59,17 @@ class Sandbox:
         self._thread = threading.Thread(
             target=self._server.run, name="calendly-sandbox", daemon=True
         )
-        self._host = host
+        self._host, self._port = host, port
 
     def start(self) -> Sandbox:
         self._thread.start()
         deadline = time.monotonic() + 30
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Calendly sandbox server did not start")
+                raise RuntimeError(
+                    f"the Calendly sandbox server did not start on {self._host}:{self._port} "
+                    "(is the port in use? uvicorn's log above says why)"
+                )
             time.sleep(0.005)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.world.base = f"http://{self._host}:{port}"

@@ -7,7 +7,10 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
+
+from calendly_pipeline.sandbox import Sandbox, SandboxConfig
 
 
 def test_cli_serves_and_prints_url_token_and_synthetic_note() -> None:
@@ -52,3 +55,9 @@ def test_cli_refuses_a_bad_date() -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "--as-of must be a date like 2026-06-30" in done.stderr + done.stdout
+
+
+def test_busy_port_is_a_clear_error(tiny_sandbox: Sandbox) -> None:
+    port = int(tiny_sandbox.base_url.rsplit(":", 1)[1])
+    with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
+        Sandbox(SandboxConfig(scale="tiny"), port=port).start()

@@ -475,3 +475,71 @@ def test_tokens_never_appear_in_answers(tiny_sandbox: Sandbox) -> None:
     ]
     assert not any(token in body for token in sb.tokens.values() for body in bodies)
     assert not any(token in repr(sb) for token in sb.tokens.values())
+
+
+# -- filters
+def test_event_filters(tiny_sandbox: Sandbox) -> None:
+    sb = tiny_sandbox
+    org = org_uri(sb)
+    everything = collect(sb, "/scheduled_events", {"organization": org, "count": 100})
+    canceled = collect(
+        sb, "/scheduled_events", {"organization": org, "status": "canceled", "count": 100}
+    )
+    assert canceled and {e["status"] for e in canceled} == {"canceled"}
+    assert {e["uri"] for e in canceled} == {
+        e["uri"] for e in everything if e["status"] == "canceled"
+    }
+    me = ok(sb, "/users/me", role="user")["resource"]["uri"]
+    mine = collect(sb, "/scheduled_events", {"user": me, "count": 100}, role="user")
+    hosted = [e for e in everything if me in [m["user"] for m in e["event_memberships"]]]
+    assert mine and [e["uri"] for e in mine] == [e["uri"] for e in hosted]
+    group = collect(sb, "/groups", {"organization": org})[0]["uri"]
+    members = {
+        r["owner"]["user"]["uri"]
+        for r in collect(sb, "/group_relationships", {"group": group})
+        if r["owner"]["type"] == "OrganizationMembership"
+    }
+    in_group = collect(sb, "/scheduled_events", {"organization": org, "group": group, "count": 100})
+    assert in_group
+    assert [e["uri"] for e in in_group] == [
+        e["uri"] for e in everything if members & {m["user"] for m in e["event_memberships"]}
+    ]
+    invitee = ok(sb, f"{everything[3]['uri']}/invitees")["collection"][0]
+    by_email = collect(
+        sb, "/scheduled_events", {"organization": org, "invitee_email": invitee["email"]}
+    )
+    assert everything[3]["uri"] in [e["uri"] for e in by_email]
+    assert ok(sb, f"{everything[3]['uri']}/invitees", {"email": invitee["email"]})[
+        "collection"
+    ] == [invitee]
+
+
+def test_event_type_membership_and_invitation_filters(tiny_sandbox: Sandbox) -> None:
+    sb = tiny_sandbox
+    org = org_uri(sb)
+    types = collect(sb, "/event_types", {"organization": org, "count": 100})
+    names = [t["name"] for t in types]
+    assert names == sorted(names)  # default sort name:asc
+    newest = collect(
+        sb, "/event_types", {"organization": org, "sort": "updated_at:desc", "count": 7}
+    )
+    stamps = [t["updated_at"] for t in newest]
+    assert stamps == sorted(stamps, reverse=True) and len(newest) == len(types)
+    managed = collect(sb, "/event_types", {"organization": org, "admin_managed": "false"})
+    assert managed and not any(t["admin_managed"] for t in managed)
+    team = next(t for t in types if t["profile"]["type"] == "Team")
+    hosts = collect(sb, "/event_type_memberships", {"event_type": team["uri"]})
+    assert len(hosts) >= 2 and all(h["event_type"]["uri"] == team["uri"] for h in hosts)
+    admins = collect(sb, "/organization_memberships", {"organization": org, "role": "admin"})
+    assert admins and {m["role"] for m in admins} == {"admin"}
+    one = collect(
+        sb, "/organization_memberships", {"organization": org, "email": admins[0]["user"]["email"]}
+    )
+    assert one == [admins[0]]
+    invitations = f"/organizations/{uuid_of(org)}/invitations"
+    pending = collect(sb, invitations, {"status": "pending"})
+    assert pending and {i["status"] for i in pending} == {"pending"}
+    every = collect(sb, invitations, {"sort": "created_at:desc"})
+    assert [i["created_at"] for i in every] == sorted(
+        (i["created_at"] for i in every), reverse=True
+    )
