@@ -61,6 +61,12 @@ class Sandbox:
         )
         self._host, self._port = host, port
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit:  # uvicorn exits on startup failure; start() reports it
+            return
+
     def start(self) -> Sandbox:
         self._thread.start()
         deadline = time.monotonic() + 30
