@@ -56,9 +56,7 @@ class Sandbox:
         self.world = World(cfg)
         self._gate = build_app(self.world, cfg.rate_limit_per_minute, cfg.faults)
         self._server = uvicorn.Server(_config(self._gate, host, port))
-        self._thread = threading.Thread(
-            target=self._serve, name="calendly-sandbox", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name="calendly-sandbox", daemon=True)
         self._host, self._port = host, port
 
     def _serve(self) -> None:

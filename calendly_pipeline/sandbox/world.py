@@ -247,7 +247,7 @@ class World:
         g = self.data.groups[idx]
         members = sum(
             1
-            for r in self.data.relationships
+            for r in self.live_relationships()
             if r.group == idx and r.role == "member" and r.owner_kind == "membership"
         )
         return {

@@ -102,7 +102,10 @@ def test_remove_member(sb: Sandbox) -> None:
     victim = next(
         m for m in sb.manifest()["members"] if m["role"] == "user" and m["user_uri"] != _member(sb)
     )
+    groups_before = {g: ok(sb, g)["resource"]["member_count"] for g in victim["groups"]}
     sb.world.remove_member(victim["user_uri"])
+    for group, count in groups_before.items():
+        assert ok(sb, group)["resource"]["member_count"] == count - 1
     roster = [
         m["user"]["uri"] for m in collect(sb, "/organization_memberships", {"organization": org})
     ]
