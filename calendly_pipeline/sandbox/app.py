@@ -27,7 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from calendly_pipeline.sandbox.config import PLANS, FaultConfig
-from calendly_pipeline.sandbox.ids import parse_ts_us
+from calendly_pipeline.sandbox.ids import fmt_us, parse_ts_us
+from calendly_pipeline.sandbox.manifest import build_manifest
 from calendly_pipeline.sandbox.pagination import (
     ApiError,
     Pager,
@@ -664,8 +665,6 @@ class Api:
 
         desc = [d for _, d in sort] + [False]
         last = max((e.occurred_us for e in w.data.activity), default=None)
-        from calendly_pipeline.sandbox.ids import fmt_us
-
         scope = "activity:" + ",".join(f"{f}{int(d)}" for f, d in sort)
         return self.list_page(
             request,
@@ -808,8 +807,6 @@ async def control(request: Request) -> Response:
     world: World = request.app.state.world
     name = request.path_params["name"]
     if name == "manifest":
-        from calendly_pipeline.sandbox.manifest import build_manifest
-
         return JSONResponse(build_manifest(world))
     if name == "stats":
         return JSONResponse(request.app.state.gate.stats())
