@@ -163,6 +163,11 @@ def parse_sort(
     return out
 
 
+def _multi(query: Any, name: str) -> list[str]:
+    """Array parameters: repeated `name=` (the spec's form style) or `name[]=`."""
+    return query.getlist(name) + query.getlist(f"{name}[]")
+
+
 def collection(items: list[dict], pagination: dict, **extra: Any) -> dict:
     return {"collection": items, "pagination": pagination, **extra}
 
@@ -177,7 +182,9 @@ class Api:
         self.world, self.gate = world, gate
 
     def pager(self, request: Request) -> Pager:
-        return Pager(request, self.world.base, repeat=self.gate.faults.repeat_page_token)
+        faults = self.gate.faults
+        repeat = faults.repeat_page_token and faults.applies_to(_route_name(request.url.path))
+        return Pager(request, self.world.base, repeat=repeat)
 
     def list_page(
         self,
@@ -405,7 +412,8 @@ class Api:
             raise forbidden(ALSO_ORG)
         if user is not None and user != c.user and not has_org:
             raise forbidden(ALSO_ORG)
-        if not c.admin and (user is None or user != c.user):
+        own = user is not None and user == c.user
+        if not (c.admin or own or (group is not None and w.is_group_admin(c.user, group))):
             raise forbidden()
         status = parse_enum(request, "status", ("active", "canceled"))
         (_, desc), *_ = parse_sort(
@@ -629,14 +637,14 @@ class Api:
             raise forbidden()
         q = request.query_params
         sort = parse_sort(
-            ",".join(q.getlist("sort")) or None,
+            ",".join(_multi(q, "sort")) or None,
             ("action", "actor.display_name", "actor.uri", "namespace", "occurred_at"),
             "occurred_at:desc",
         )
         lo_t, hi_t = parse_time(request, "min_occurred_at"), parse_time(request, "max_occurred_at")
         term = (q.get("search_term") or "").lower()
-        actors = {w.lookup("user", a) for a in q.getlist("actor")}
-        namespaces, actions = set(q.getlist("namespace")), set(q.getlist("action"))
+        actors = {w.lookup("user", a) for a in _multi(q, "actor")}
+        namespaces, actions = set(_multi(q, "namespace")), set(_multi(q, "action"))
         users = w.data.users
 
         def fields(e: Any) -> dict:
@@ -878,6 +886,7 @@ class Gate:
         date = formatdate(self.world.now_us / 1_000_000, usegmt=True).encode()
         headers: list[tuple[bytes, bytes]] = [(b"date", date)]
         fault = None
+        route = _route_name(path)
         if not internal:
             token = (
                 dict(scope["headers"])
@@ -888,12 +897,14 @@ class Gate:
             )
             with self.mutex:
                 self.counter["requests"] += 1
-                self.by_path[_route_name(path)] += 1
+                self.by_path[route] += 1
                 remaining, reset, allowed = self._window(token or "anonymous")
-                if allowed and self.burst_left > 0:
+                targeted = self.faults.applies_to(route)
+                if allowed and targeted and self.burst_left > 0:
                     self.burst_left -= 1
                     allowed, remaining = False, 0
-                fault = self._draw() if allowed else None
+                    reset = self.faults.retry_after_seconds or reset
+                fault = self._draw() if allowed and targeted else None
                 if not allowed:
                     self.counter["429"] += 1
             headers += [

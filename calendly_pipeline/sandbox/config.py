@@ -44,6 +44,11 @@ class FaultConfig:
     malformed_rate: float = 0.0
     repeat_page_token: bool = False
     seed: int = 0
+    # Route templates the faults hit, e.g. "/scheduled_events/{uuid}/invitees"; empty: every API
+    # path. Lets a test fail one step mid-load while the steps before it succeed.
+    paths: tuple[str, ...] = ()
+    # Retry-After (and X-RateLimit-Reset) of burst 429s; None: the real window's reset (up to 60 s).
+    retry_after_seconds: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "latency_rate", "drop_rate", "malformed_rate"):
@@ -52,6 +57,12 @@ class FaultConfig:
                 raise ValueError(f"FaultConfig.{name} must be between 0 and 1, got {value}")
         if self.latency_ms < 0 or self.burst_429 < 0:
             raise ValueError("FaultConfig.latency_ms and burst_429 must not be negative")
+        if self.retry_after_seconds is not None and self.retry_after_seconds < 1:
+            raise ValueError("FaultConfig.retry_after_seconds must be at least 1")
+
+    def applies_to(self, route: str) -> bool:
+        """Whether faults hit this route template (see `paths`)."""
+        return not self.paths or route in self.paths
 
 
 @dataclass(frozen=True)

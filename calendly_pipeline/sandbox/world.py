@@ -276,6 +276,15 @@ class World:
             "updated_at": fmt_us(r.updated_us),
         }
 
+    def is_group_admin(self, user: int, group: int) -> bool:
+        return any(
+            r.owner_kind == "membership"
+            and r.owner == user
+            and r.group == group
+            and r.role == "admin"
+            for r in self.live_relationships()
+        )
+
     def live_relationships(self) -> list[Relationship]:
         d = self.data
         out = []

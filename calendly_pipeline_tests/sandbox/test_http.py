@@ -543,3 +543,48 @@ def test_event_type_membership_and_invitation_filters(tiny_sandbox: Sandbox) -> 
     assert [i["created_at"] for i in every] == sorted(
         (i["created_at"] for i in every), reverse=True
     )
+
+
+def test_group_admins_see_their_group_events_only(tiny_sandbox: Sandbox) -> None:
+    sb = tiny_sandbox
+    org = org_uri(sb)
+    rels = collect(sb, "/group_relationships", {"organization": org})
+    rel = next(r for r in rels if r["role"] == "admin" and r["owner"]["role"] == "user")
+    user = rel["owner"]["user"]["uri"]
+    token, _ = sb.world.issue_access_token(sb.world.lookup("user", user))
+    mine = get(sb, "/scheduled_events", {"organization": org, "group": rel["group"]}, token=token)
+    assert mine.status_code == 200 and mine.json()["collection"]
+    other = next(
+        g["uri"] for g in collect(sb, "/groups", {"organization": org}) if g["uri"] != rel["group"]
+    )
+    assert (
+        get(sb, "/scheduled_events", {"organization": org, "group": other}, token=token).status_code
+        == 403
+    )
+    assert get(sb, "/scheduled_events", {"organization": org}, token=token).status_code == 403
+
+
+def test_activity_log_array_filters(tiny_sandbox: Sandbox) -> None:
+    sb = tiny_sandbox
+    org = org_uri(sb)
+    entries = collect(sb, "/activity_log_entries", {"organization": org, "count": 1000})
+    actor = entries[0]["actor"]["uri"]
+    namespace = entries[0]["namespace"]
+    for key in ("actor", "actor[]"):
+        got = collect(sb, "/activity_log_entries", {"organization": org, key: [actor]})
+        assert got and {e["actor"]["uri"] for e in got} == {actor}
+    got = collect(
+        sb,
+        "/activity_log_entries",
+        {
+            "organization": org,
+            "namespace": [namespace, "Nope"],
+            "sort": ["namespace:asc", "occurred_at:asc"],
+        },
+    )
+    assert {e["namespace"] for e in got} == {namespace}
+    stamps = [e["occurred_at"] for e in got]
+    assert stamps == sorted(stamps)
+    assert [e["occurred_at"] for e in entries] == sorted(
+        (e["occurred_at"] for e in entries), reverse=True
+    )
