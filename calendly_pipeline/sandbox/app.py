@@ -203,6 +203,15 @@ class Api:
             [render(i) for i in chunk], self.pager(request).block(count, next_key, scope), **extra
         )
 
+    def by_created(
+        self, request: Request, rows: list, key: Callable, scope: str, render: Callable
+    ) -> dict:
+        """Collections the spec sorts by `created_at` only; `key` gives (created_at, id)."""
+        (_, desc), *_ = parse_sort(
+            request.query_params.get("sort"), ("created_at",), "created_at:asc"
+        )
+        return self.list_page(request, rows, key, [desc, desc], f"{scope}:{int(desc)}", render)
+
     # users and organization -------------------------------------------------------------------
     def users_me(self, request: Request, c: Caller) -> dict:
         return {"resource": self.world.user_json(self.world.data.users[c.user])}
@@ -260,21 +269,13 @@ class Api:
             raise forbidden()
         status = parse_enum(request, "status", ("pending", "accepted", "declined"))
         email = request.query_params.get("email")
-        (_field, desc), *_ = parse_sort(
-            request.query_params.get("sort"), ("created_at",), "created_at:asc"
-        )
         rows = [
             i
             for i in w.data.invitations
             if (status is None or i.status == status) and (email is None or i.email == email)
         ]
-        return self.list_page(
-            request,
-            rows,
-            lambda i: (i.created_us, i.idx),
-            [desc, desc],
-            f"invitations:{desc}",
-            w.invitation_json,
+        return self.by_created(
+            request, rows, lambda i: (i.created_us, i.idx), "invitations", w.invitation_json
         )
 
     def invitation(self, request: Request, c: Caller) -> dict:
@@ -495,9 +496,6 @@ class Api:
         eid = self._event_for(request.path_params["uuid"], c)
         status = parse_enum(request, "status", ("active", "canceled"))
         email = request.query_params.get("email")
-        (_, desc), *_ = parse_sort(
-            request.query_params.get("sort"), ("created_at",), "created_at:asc"
-        )
         rows = []
         for k in range(int(w.data.events.n_inv[eid])):
             if status is not None and w.invitee_status(eid, k) != status:
@@ -505,13 +503,8 @@ class Api:
             if email is not None and w.identity(eid, k)[1] != email:
                 continue
             rows.append((w.invitee_created_us(eid, k), k))
-        return self.list_page(
-            request,
-            rows,
-            lambda r: r,
-            [desc, desc],
-            f"invitees:{int(desc)}",
-            lambda r: w.invitee_json(eid, r[1]),
+        return self.by_created(
+            request, rows, lambda r: r, "invitees", lambda r: w.invitee_json(eid, r[1])
         )
 
     def invitee(self, request: Request, c: Caller) -> dict:
@@ -537,16 +530,11 @@ class Api:
     def routing_forms(self, request: Request, c: Caller) -> dict:
         w = self.world
         require_org(w, request)
-        (_, desc), *_ = parse_sort(
-            request.query_params.get("sort"), ("created_at",), "created_at:asc"
-        )
-        rows = w.data.routing_forms
-        return self.list_page(
+        return self.by_created(
             request,
-            rows,
+            w.data.routing_forms,
             lambda f: (f.created_us, f.idx),
-            [desc, desc],
-            f"forms:{int(desc)}",
+            "forms",
             lambda f: w.routing_form_json(f.idx),
         )
 
@@ -561,16 +549,12 @@ class Api:
         if not request.query_params.get("form"):
             raise invalid("form", "is required")
         form = ref(w, request, "form", "routing_form", not_found())
-        (_, desc), *_ = parse_sort(
-            request.query_params.get("sort"), ("created_at",), "created_at:asc"
-        )
         rows = [sub for sub in w.data.submissions if sub.form == form]
-        return self.list_page(
+        return self.by_created(
             request,
             rows,
             lambda s: (s.created_us, s.idx),
-            [desc, desc],
-            f"submissions:{int(desc)}",
+            "submissions",
             lambda s: w.submission_json(s.idx),
         )
 
@@ -600,9 +584,6 @@ class Api:
             raise invalid("group", "is required when scope is group")
         if not c.admin and (scope != "user" or user != c.user):
             raise forbidden()
-        (_, desc), *_ = parse_sort(
-            request.query_params.get("sort"), ("created_at",), "created_at:asc"
-        )
         rows = [
             h
             for h in w.data.webhooks
@@ -610,12 +591,11 @@ class Api:
             and (scope != "user" or h.user == user)
             and (scope != "group" or h.group == group)
         ]
-        return self.list_page(
+        return self.by_created(
             request,
             rows,
             lambda h: (h.created_us, h.idx),
-            [desc, desc],
-            f"webhooks:{int(desc)}",
+            "webhooks",
             lambda h: w.webhook_json(h.idx),
         )
 

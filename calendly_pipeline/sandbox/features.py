@@ -48,11 +48,3 @@ LOCATIONS: tuple[tuple[str, str, str], ...] = (
 )
 LOCATION_CODE = {kind: code for code, (kind, _, _) in enumerate(LOCATIONS)}
 LOCATION_BITS = tuple(BIT[feature] for _, _, feature in LOCATIONS)
-INVITEE_FEATURES = (
-    "payments",
-    "utm_tracking",
-    "no_show_marking",
-    "reconfirmation",
-    "routing_forms",
-    "text_reminders",
-)
