@@ -27,6 +27,10 @@ SAFE_ACTIVE = (0, 24)
 SAFE_COOLING = (36, 54)
 SAFE_IDLE = ((66, 84), (96, 330))
 ADOPTION_BAND = (86, 94)  # no booking or webhook is created this many days before as_of
+# archetypes that set up event types (the others never did)
+TYPED_ARCHETYPES = frozenset(
+    {"power", "regular", "cooling", "idle", "edit_only", "new_active", "removed"}
+)
 
 TIMEZONES = (
     "America/New_York",
@@ -372,7 +376,6 @@ def _signal_plan(kind: str, rng: random.Random, history: int) -> tuple:
     """Days ago of an archetype's join and latest meeting, event-type edit and log signals."""
     meet_cap = history - 3
     long_ago = rng.randint(max(history, 330) + 30, max(history, 330) + 1100)
-    idle_ranges = SAFE_IDLE
     if kind == "power":
         return long_ago, rng.randint(0, 5), _pick_days(rng, ((2, 24),), 999), None
     if kind == "regular":
@@ -380,9 +383,9 @@ def _signal_plan(kind: str, rng: random.Random, history: int) -> tuple:
         log = _pick_days(rng, ((3, 24), SAFE_COOLING), 999) if rng.random() < 0.4 else None
         return long_ago, rng.randint(3, 24), edit, log
     if kind == "cooling":
-        return long_ago, rng.randint(*SAFE_COOLING), _pick_days(rng, idle_ranges, 999), None
+        return long_ago, rng.randint(*SAFE_COOLING), _pick_days(rng, SAFE_IDLE, 999), None
     if kind == "idle":
-        meet = _pick_days(rng, idle_ranges, meet_cap) if rng.random() < 0.7 else None
+        meet = _pick_days(rng, SAFE_IDLE, meet_cap) if rng.random() < 0.7 else None
         return long_ago, meet, _pick_days(rng, ((100, 330),), 999), None
     if kind == "edit_only":
         return long_ago, None, rng.randint(4, 24), None
@@ -416,11 +419,11 @@ class _Builder:
         self.hist_start = self.now - self.history * US_PER_DAY
         fake = Faker("en_US")
         fake.seed_instance(seed)
-        self.fake = fake
         firsts = sorted({fake.first_name() for _ in range(600)})
         lasts = sorted({fake.last_name() for _ in range(600)})
         companies = sorted({fake.company() for _ in range(200)})
         self.names = (tuple(firsts), tuple(lasts), tuple(companies))
+        self._offset = 0  # events generated so far: global ids of reschedule links
         self.org_name = fake.company()
         self.domain = _slugify(self.org_name.split(",")[0].split(" and ")[0]) + ".example"
 
@@ -482,7 +485,6 @@ class _Builder:
         candidates = [u for u in users[1:] if u.archetype in ("power", "regular")]
         for u in candidates[: max(1, len(users) // 30)]:
             u.role = "admin"
-        self.has_types = {u.idx for u in users if _signal_plan_has_types(u.archetype)}
         return users
 
     def groups(self, users: list[User]) -> tuple[list[Group], list[Relationship]]:
@@ -589,7 +591,7 @@ class _Builder:
             return et
 
         for u in users:
-            if u.idx not in self.has_types:
+            if u.archetype not in TYPED_ARCHETYPES:
                 continue
             pref = rng.choice(conf)
             mine = [add(u, None, "30 Minute Meeting", locations=[pref])]
@@ -931,8 +933,6 @@ class _Builder:
             "deleted": np.zeros(n, dtype=bool),
         }
 
-    _offset = 0
-
     # -- the rest
     def webhooks(self, users: list[User], groups: list[Group]) -> list[Webhook]:
         hooks: list[Webhook] = []
@@ -1093,10 +1093,6 @@ class _Builder:
         for i, e in enumerate(entries):
             e.idx = i
         return entries
-
-
-def _signal_plan_has_types(kind: str) -> bool:
-    return kind in ("power", "regular", "cooling", "idle", "edit_only", "new_active", "removed")
 
 
 def _question(name: str, required: bool, qtype: str = "text") -> dict:
