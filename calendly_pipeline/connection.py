@@ -40,7 +40,9 @@ ENV_BASE_URL = "CALENDLY_API_BASE_URL"
 ENV_AUTH_BASE_URL = "CALENDLY_AUTH_BASE_URL"
 ENV_OAUTH_STORE = "CALENDLY_OAUTH_STORE"
 ENV_HTTP_ATTEMPTS = "CALENDLY_HTTP_ATTEMPTS"
+ENV_HTTP_TIMEOUT = "CALENDLY_HTTP_TIMEOUT"
 DEFAULT_HTTP_ATTEMPTS = RetryPolicy().attempts
+DEFAULT_HTTP_TIMEOUT = 30.0
 DEFAULT_BASE_URL = "https://api.calendly.com"
 DEFAULT_AUTH_BASE_URL = "https://auth.calendly.com"
 
@@ -63,6 +65,7 @@ class ConnectionSettings:
     credentials: Credentials | None = None
     max_workers: int = 4
     http_attempts: int = DEFAULT_HTTP_ATTEMPTS
+    http_timeout: float = DEFAULT_HTTP_TIMEOUT
 
     @property
     def auth_method(self) -> str:
@@ -85,6 +88,7 @@ class ConnectionSettings:
         oauth_store: str | Path | None = None,
         max_workers: int = 4,
         http_attempts: int | str | None = None,
+        http_timeout: float | str | None = None,
     ) -> ConnectionSettings:
         """Validate one set of values; an incomplete OAuth trio names what is missing."""
         base = (base_url or DEFAULT_BASE_URL).rstrip("/")
@@ -114,7 +118,14 @@ class ConnectionSettings:
                 refresh_token or "",
                 store_path=oauth_store or default_oauth_store(),
             )
-        return cls(base, auth.rstrip("/"), credentials, max_workers, _attempts(http_attempts))
+        return cls(
+            base,
+            auth.rstrip("/"),
+            credentials,
+            max_workers,
+            _attempts(http_attempts),
+            _timeout(http_timeout),
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConnectionSettings:
@@ -128,6 +139,7 @@ class ConnectionSettings:
             auth_base_url=env.get(ENV_AUTH_BASE_URL),
             oauth_store=env.get(ENV_OAUTH_STORE),
             http_attempts=env.get(ENV_HTTP_ATTEMPTS),
+            http_timeout=env.get(ENV_HTTP_TIMEOUT),
         )
 
 
@@ -141,6 +153,19 @@ def _attempts(raw: int | str | None) -> int:
         raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={raw!r} is not a whole number") from None
     if value < 1:
         raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={value} must be at least 1")
+    return value
+
+
+def _timeout(raw: float | str | None) -> float:
+    """Seconds to wait for a response to start; a stalled read is retried like a 5xx."""
+    if raw is None or raw == "":
+        return DEFAULT_HTTP_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_HTTP_TIMEOUT}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise SettingsError(f"{ENV_HTTP_TIMEOUT}={value} must be more than 0 seconds")
     return value
 
 
@@ -172,7 +197,9 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
             from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
 
             log.warning(SYNTHETIC_WARNING)
-            sandbox = stack.enter_context(start_sandbox(SandboxConfig()))
+            # The embedded sandbox runs in this process for this run only, so the demo is not
+            # throttled to 500 requests/min; `calendly-pipeline sandbox` serves the real budget.
+            sandbox = stack.enter_context(start_sandbox(SandboxConfig(rate_limit_per_minute=0)))
             base_url = auth_base_url = sandbox.base_url
             credentials: Credentials = PersonalAccessToken(sandbox.tokens["owner"])
         else:
@@ -183,6 +210,7 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
                 base_url,
                 credentials,
                 auth_base_url=auth_base_url,
+                timeout=(5, settings.http_timeout),
                 max_workers=settings.max_workers,
                 retry=RetryPolicy(attempts=settings.http_attempts),
             )
