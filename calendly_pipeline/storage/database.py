@@ -28,6 +28,8 @@ from calendly_pipeline import settings
 
 log = logging.getLogger(__name__)
 
+READER_WAIT_SECONDS = 10.0
+WRITER_WAIT_SECONDS = 300.0
 DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _FOREIGN_SIGNATURES = {
     b"SQLite format 3\x00": "an SQLite database",
@@ -170,12 +172,14 @@ def connect(
     database: str | os.PathLike[str] | None = None,
     *,
     read_only: bool = False,
-    wait_seconds: float = 10.0,
+    wait_seconds: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database (see `resolve_database`), in UTC.
 
-    A read-only open retries for up to `wait_seconds` while a writer holds the lock, then fails
-    with a `DatabaseLockedError` saying so. Writers do not wait: Dagster's pool serializes them.
+    While another process holds the file, the open retries and then fails with a
+    `DatabaseLockedError` saying so. Readers wait up to 10 s (a sync holds the file only while it
+    commits). Writers wait up to 5 minutes: Dagster's pool already serializes our own writers,
+    so the holder is an analyst or the dashboard, and their reads must never fail a sync.
     """
     target = resolve_database(database)
     if read_only and not is_remote(target) and not Path(target).exists():
@@ -190,8 +194,8 @@ def connect(
         conn.execute("SET TimeZone = 'UTC'")
         return conn
 
-    if not read_only:
-        return attempt()
+    if wait_seconds is None:
+        wait_seconds = READER_WAIT_SECONDS if read_only else WRITER_WAIT_SECONDS
     waiting = retry(
         retry=retry_if_exception_type(DatabaseLockedError),
         stop=stop_after_delay(wait_seconds),
@@ -207,7 +211,7 @@ def connection(
     database: str | os.PathLike[str] | None = None,
     *,
     read_only: bool = False,
-    wait_seconds: float = 10.0,
+    wait_seconds: float | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`connect`, closed on exit, with failures inside the block explained too."""
     target = resolve_database(database)

@@ -149,8 +149,10 @@ def test_lock_held_by_another_process(db_path: str) -> None:
         assert time.monotonic() - started >= 0.5  # it waited before giving up
         assert f"process {writer.pid}" in str(err.value)
         assert "a sync that is writing" in str(err.value)
+        started = time.monotonic()
         with pytest.raises(database.DatabaseLockedError):
-            database.connect(db_path)  # writers do not wait: the pool serializes them
+            database.connect(db_path, wait_seconds=0.5)  # a writer waits too, then says so
+        assert time.monotonic() - started >= 0.5
     finally:
         writer.kill()
         writer.wait()
