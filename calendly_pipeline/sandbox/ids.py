@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 _MASK48 = (1 << 48) - 1
@@ -64,8 +65,13 @@ class UuidCodec:
 
 
 def fmt_us(us: int) -> str:
-    """Calendly's timestamp shape: UTC, microseconds, trailing Z."""
-    return (EPOCH + timedelta(microseconds=int(us))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Calendly's timestamp shape: UTC, microseconds, trailing Z (hot path: no datetime)."""
+    seconds, micro = divmod(int(us), 1_000_000)
+    t = time.gmtime(seconds)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{micro:06d}Z"
+    )
 
 
 _TS_RE = re.compile(

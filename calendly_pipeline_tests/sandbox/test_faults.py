@@ -125,3 +125,17 @@ def test_fault_config_rejects_nonsense() -> None:
         FaultConfig(error_rate=1.5)
     with pytest.raises(ValueError, match="latency_ms"):
         FaultConfig(latency_ms=-1)
+
+
+def test_faults_can_target_one_route_and_shorten_retry_after(faulty: Sandbox) -> None:
+    org = org_uri(faulty)
+    faulty.set_faults(FaultConfig(error_rate=1.0, paths=("/scheduled_events/{uuid}/invitees",)))
+    events = ok(faulty, "/scheduled_events", {"organization": org, "count": 2})["collection"]
+    assert get(faulty, events[0]["uri"]).status_code == 200
+    assert get(faulty, f"{events[0]['uri']}/invitees").status_code >= 500
+    faulty.set_faults(FaultConfig(burst_429=1, retry_after_seconds=1))
+    limited = get(faulty, "/users/me")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == limited.headers["X-RateLimit-Reset"] == "1"
+    with pytest.raises(ValueError, match="retry_after_seconds"):
+        FaultConfig(retry_after_seconds=0)
