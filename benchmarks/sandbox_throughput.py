@@ -17,14 +17,10 @@ import threading
 import time
 from datetime import date
 
-import psutil
 import requests
+from _common import self_rss_mib
 
 from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
-
-
-def _rss_mib() -> float:
-    return psutil.Process().memory_info().rss / 2**20
 
 
 def _pull(base: str, token: str, org: str, seconds: float, results: list[int], offset: int) -> None:
@@ -66,7 +62,7 @@ def measure(scale: str, seconds: float) -> None:
     with start_sandbox(cfg) as sb:
         startup = time.perf_counter() - began
         counts = sb.world.counts()
-        rss_ready = _rss_mib()
+        rss_ready = self_rss_mib()
         token = sb.tokens["owner"]
         org = requests.get(
             f"{sb.base_url}/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
@@ -97,7 +93,9 @@ def measure(scale: str, seconds: float) -> None:
         )
         began = time.perf_counter()
         sb.manifest()
-        print(f"manifest {time.perf_counter() - began:.2f} s; RSS at the end {_rss_mib():.0f} MiB")
+        print(
+            f"manifest {time.perf_counter() - began:.2f} s; RSS at the end {self_rss_mib():.0f} MiB"
+        )
 
 
 def main() -> None:
