@@ -61,29 +61,18 @@ def _fan_out(
         yield from page
 
 
-def _event_types_and_hosts(
-    client: CalendlyClient, caller: Caller, _db: DuckDBResource
-) -> list[dict[str, Any]]:
-    """Event types, and their hosts from /event_type_memberships (one request per type)."""
-    types = list(
-        client.paginate("/event_types", {"organization": caller.organization_uri}, count=100)
-    )
-    hosts = list(
-        _fan_out(client, "/event_type_memberships", "event_type", [t["uri"] for t in types])
-    )
-    return [{"parents": types, "children": hosts}]
+def _parents_and_fan_out(parent_path: str, child_path: str, child_param: str) -> Fetch:
+    """Org-scope parents, then each parent's children (hosts per event type, submissions per
+    form: the API has no org-wide list for either, so this costs one request per parent)."""
 
+    def fetch(client: CalendlyClient, caller: Caller, _db: DuckDBResource) -> list[dict[str, Any]]:
+        parents = list(
+            client.paginate(parent_path, {"organization": caller.organization_uri}, count=100)
+        )
+        children = list(_fan_out(client, child_path, child_param, [p["uri"] for p in parents]))
+        return [{"parents": parents, "children": children}]
 
-def _forms_and_submissions(
-    client: CalendlyClient, caller: Caller, _db: DuckDBResource
-) -> list[dict[str, Any]]:
-    forms = list(
-        client.paginate("/routing_forms", {"organization": caller.organization_uri}, count=100)
-    )
-    submissions = list(
-        _fan_out(client, "/routing_form_submissions", "form", [f["uri"] for f in forms])
-    )
-    return [{"parents": forms, "children": submissions}]
+    return fetch
 
 
 def _webhooks(
@@ -193,14 +182,14 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="event_types",
         description="Event types with their configuration (kind, pooling, locations, questions, "
         "durations) and their hosts from /event_type_memberships.",
-        fetch=_event_types_and_hosts,
+        fetch=_parents_and_fan_out("/event_types", "/event_type_memberships", "event_type"),
         flatten=_parents_and_children(flatten.event_types, flatten.event_type_hosts),
         specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
     ),
     Collection(
         name="routing_forms",
         description="Routing forms and their submissions (one request per form).",
-        fetch=_forms_and_submissions,
+        fetch=_parents_and_fan_out("/routing_forms", "/routing_form_submissions", "form"),
         flatten=_parents_and_children(flatten.routing_forms, flatten.routing_form_submissions),
         specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
         plan_feature="routing forms",
