@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +67,39 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
 
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PID_TAG, HOST_TAG = "calendly/pid", "calendly/host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def reclaim_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the in-process runs whose process died (SIGKILL, OOM, power loss) and free their slots.
+
+    An in-process run holds its `calendly_duckdb` pool slot until it ends; a killed process never
+    ends it, so without this every later sync would wait for that slot forever.
+    """
+    runs = instance.get_runs(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={HOST_TAG: socket.gethostname()},
+        )
+    )
+    reclaimed = []
+    for run in runs:
+        pid = run.tags.get(PID_TAG, "")
+        if pid.isdigit() and not _alive(int(pid)):
+            instance.report_run_failed(run, f"the sync process (pid {pid}) died mid-run")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            reclaimed.append(run.run_id)
+    return reclaimed
 
 
 def run_sync(
@@ -86,6 +121,7 @@ def run_sync(
         instance = dg.DagsterInstance.get()
     if defs is None:
         from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
+    reclaim_dead_runs(instance)
 
     job = defs.resolve_job_def("daily_sync")
     run_id = make_new_run_id()
@@ -114,7 +150,12 @@ def run_sync(
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            tags={**range_tags(first, last), "calendly/trigger": "cli"},
+            tags={
+                **range_tags(first, last),
+                "calendly/trigger": "cli",
+                PID_TAG: str(os.getpid()),
+                HOST_TAG: socket.gethostname(),
+            },
             run_config=QUIET_CONSOLE,
             raise_on_error=False,
         )
