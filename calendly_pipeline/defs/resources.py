@@ -19,11 +19,13 @@ from calendly_pipeline.client.check import ConnectionReport, check_connection
 from calendly_pipeline.connection import (
     DEFAULT_BASE_URL,
     DEFAULT_HTTP_ATTEMPTS,
+    DEFAULT_HTTP_TIMEOUT,
     ENV_AUTH_BASE_URL,
     ENV_BASE_URL,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
     ENV_HTTP_ATTEMPTS,
+    ENV_HTTP_TIMEOUT,
     ENV_OAUTH_STORE,
     ENV_REFRESH_TOKEN,
     ENV_TOKEN,
@@ -64,6 +66,10 @@ class CalendlyResource(dg.ConfigurableResource):
         default=DEFAULT_HTTP_ATTEMPTS,
         description=f"Tries per API request on 5xx and network failures ({ENV_HTTP_ATTEMPTS}).",
     )
+    http_timeout: float = Field(
+        default=DEFAULT_HTTP_TIMEOUT,
+        description=f"Seconds to wait for a response before retrying ({ENV_HTTP_TIMEOUT}).",
+    )
 
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
     _connection: Connection | None = PrivateAttr(default=None)
@@ -86,6 +92,10 @@ class CalendlyResource(dg.ConfigurableResource):
         }
         if os.environ.get(ENV_HTTP_ATTEMPTS):
             bound["http_attempts"] = dg.EnvVar.int(ENV_HTTP_ATTEMPTS)
+        if os.environ.get(ENV_HTTP_TIMEOUT):
+            # Not a secret, so parsed here (a float field cannot take an EnvVar).
+            raw = os.environ[ENV_HTTP_TIMEOUT]
+            bound["http_timeout"] = ConnectionSettings.from_values(http_timeout=raw).http_timeout
         return cls(**bound)
 
     def __repr__(self) -> str:
@@ -111,6 +121,7 @@ class CalendlyResource(dg.ConfigurableResource):
             oauth_store=self.oauth_store,
             max_workers=self.max_workers,
             http_attempts=self.http_attempts,
+            http_timeout=self.http_timeout,
         )
 
     def _open(self) -> Connection:
