@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,10 +26,14 @@ AS_OF = date(2026, 6, 30)
 
 
 @contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block (works in session-scoped fixtures too)."""
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (None: unset) environment variables for the block; works in session fixtures too."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         yield
     finally:
@@ -77,7 +81,12 @@ class Pipeline:
 
 
 @contextmanager
-def pipeline(folder: Path, config: SandboxConfig | None = None) -> Iterator[Pipeline]:
+def pipeline(
+    folder: Path,
+    config: SandboxConfig | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> Iterator[Pipeline]:
+    """`env` adds to (None: removes from) the variables the sandbox pipeline sets."""
     config = config or SandboxConfig(seed=7, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0)
     # Dagster's SQLite event log commits (fsync) once per partition materialization; on tmpfs
     # that is free, so a year of daily partitions costs the tests seconds instead of minutes.
@@ -89,13 +98,13 @@ def pipeline(folder: Path, config: SandboxConfig | None = None) -> Iterator[Pipe
         start_sandbox(config) as sandbox,
         dg.instance_for_test(temp_dir=home, overrides=pools) as inst,
     ):
-        env = {
+        base_env = {
             "CALENDLY_API_BASE_URL": sandbox.base_url,
             "CALENDLY_API_TOKEN": sandbox.tokens["owner"],
             "CALENDLY_DUCKDB_PATH": str(folder / "calendly.duckdb"),
             "CALENDLY_DASHBOARD_PATH": str(folder / "dashboard.html"),
             "CALENDLY_PII_SALT": "test-salt",
         }
-        with environment(**env):
+        with environment(**{**base_env, **(env or {})}):
             yield Pipeline(sandbox, folder, inst)
     shutil.rmtree(home, ignore_errors=True)
