@@ -90,6 +90,7 @@ def sync(
     is recorded in DAGSTER_HOME (default data/dagster_home) and shows in `calendly-pipeline ui`.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from calendly_pipeline.defs.sync_runner import SyncRangeError, run_sync
@@ -113,11 +114,12 @@ def sync(
                 start.date() if start else None, end.date() if end else None, on_progress
             )
         except SyncRangeError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         progress.update(task, description="done" if outcome.success else "failed")
     if not outcome.success:
-        console.print(f"[red]sync failed:[/red] {outcome.error}")
+        # soft_wrap: one line however long, so logs and grep see the whole cause.
+        console.print(f"[red]sync failed:[/red] {escape(outcome.error or '')}", soft_wrap=True)
         console.print(f"run {outcome.run_id} is in the Dagster UI (calendly-pipeline ui)")
         raise typer.Exit(1)
     console.print(
