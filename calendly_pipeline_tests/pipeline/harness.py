@@ -58,10 +58,11 @@ class Pipeline:
     def today(self) -> date:
         return datetime.fromtimestamp(self.sandbox.world.now_us / 1e6, UTC).date()
 
-    def sync(self, first: date, last: date) -> SyncOutcome:
+    def sync(self, first: date, last: date, **resources: dg.ConfigurableResource) -> SyncOutcome:
+        """`resources` replace the ones built from the environment (e.g. `sync_settings`)."""
         from calendly_pipeline.definitions import build_defs
 
-        return run_sync(first, last, defs=build_defs(), instance=self.instance)
+        return run_sync(first, last, defs=build_defs(**resources), instance=self.instance)
 
     def full_sync(self) -> SyncOutcome:
         history = self.sandbox.config.resolved_scale.history_days
