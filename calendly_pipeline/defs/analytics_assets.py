@@ -17,7 +17,7 @@ from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
-from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
+from calendly_pipeline.transforms.model import ANALYTICS_NAMES, INPUT_COLUMNS, build_analytics
 
 ANALYTICS_GROUP = "utilization"
 
@@ -47,7 +47,7 @@ def utilization_tables(
 ) -> Iterator[dg.MaterializeResult]:
     config = sync_settings.utilization()
     with duckdb.get_connection() as conn:
-        frames = reads.raw_frames(conn)
+        frames = reads.raw_frames(conn, columns=INPUT_COLUMNS)
         info = reads.read_sync_info(conn)
     if info is None:
         raise dg.Failure("no sync has run yet: materialize raw/organizations first")

@@ -56,7 +56,7 @@ def connection_check(calendly: CalendlyResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=EVENTS, description="Every scheduled event has a unique, non-null URI.")
 def events_unique(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
-        events = reads.read_table(conn, "scheduled_events")
+        events = reads.read_table(conn, "scheduled_events", columns=["uri"])
     return _result(checks.check_unique_keys(events, ["uri"], "raw.scheduled_events"))
 
 
@@ -83,8 +83,12 @@ def events_fresh(
 def invitees_consistent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frames = {
-            "invitees": reads.read_table(conn, "invitees"),
-            "scheduled_events": reads.read_table(conn, "scheduled_events"),
+            "invitees": reads.read_table(
+                conn, "invitees", columns=["uri", "event_uri", "deleted_at"]
+            ),
+            "scheduled_events": reads.read_table(
+                conn, "scheduled_events", columns=["uri", "deleted_at"]
+            ),
         }
     unique = checks.check_unique_keys(frames["invitees"], ["uri"], "raw.invitees")
     orphans = checks.check_invitees_have_events(frames)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,22 +47,39 @@ def read_table(
     where: str | None = None,
     params: list[Any] | dict[str, Any] | None = None,
     *,
+    columns: Sequence[str] | None = None,
     catalog: str | None = None,
 ) -> pd.DataFrame:
     """A whole table (or the rows matching the SQL condition `where`), in the same dtypes as
-    the frames `transforms.flatten` builds."""
+    the frames `transforms.flatten` builds. `columns` reads only those: a million events with
+    every column of their invitees do not fit the memory budget of a sync."""
     spec = find_spec(table) if isinstance(table, str) else table
-    sql = f"SELECT * FROM {table_ref(spec, catalog)}"
+    dtypes = pandas_dtypes(spec)
+    if columns is not None:
+        unknown = [c for c in columns if c not in dtypes]
+        if unknown:
+            raise KeyError(f"{spec.qualified_name} has no column(s) {unknown}")
+        dtypes = {c: dtypes[c] for c in dict.fromkeys(columns)}
+    select = "*" if columns is None else ", ".join(f'"{c}"' for c in dtypes)
+    sql = f"SELECT {select} FROM {table_ref(spec, catalog)}"
     if where:
         sql += f" WHERE {where}"
-    return _utc(conn).execute(sql, params).df().astype(pandas_dtypes(spec))
+    return _utc(conn).execute(sql, params).df().astype(dtypes)
 
 
 def raw_frames(
-    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    catalog: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every raw table, keyed by table name (`"scheduled_events"`), for the utilization model."""
-    return {spec.name: read_table(conn, spec, catalog=catalog) for spec in RAW_TABLES}
+    """Every raw table, keyed by table name (`"scheduled_events"`), for the utilization model;
+    `columns` limits the tables it names to those columns."""
+    only = columns or {}
+    return {
+        spec.name: read_table(conn, spec, columns=only.get(spec.name), catalog=catalog)
+        for spec in RAW_TABLES
+    }
 
 
 def event_versions(

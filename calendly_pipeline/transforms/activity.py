@@ -38,17 +38,14 @@ EVENT_TYPE_USAGE_COLUMNS = [
 
 
 EVENT_COLUMNS = ["status", "start_time", "event_type", "canceler_type"]
+OUTCOME_INVITEE_COLUMNS = ["event_uri", "status", "rescheduled", "no_show_uri", "deleted_at"]
 
 
 def outcomes_of(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
     """Outcome and active invitees of each event in `h.events` (same positions)."""
     as_of = as_utc_timestamp(as_of)
     events = h.events
-    invitees = live(
-        require(
-            frames, "invitees", ["event_uri", "status", "rescheduled", "no_show_uri", "deleted_at"]
-        )
-    )
+    invitees = live(require(frames, "invitees", OUTCOME_INVITEE_COLUMNS))
     pos = pd.Index(events["uri"]).get_indexer(invitees["event_uri"])
     known = pos >= 0
     active = invitees["status"].eq("active").fillna(False).to_numpy(dtype=bool) & known

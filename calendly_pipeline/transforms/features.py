@@ -150,7 +150,7 @@ _EVENT_TYPE_COLUMNS = [
     "uri", "kind", "pooling_type", "booking_method", "secret", "admin_managed",
     "duration_options", "custom_questions_enabled",
 ]  # fmt: skip
-_INVITEE_COLUMNS = [
+INVITEE_FEATURE_COLUMNS = [
     "event_uri", "payment_provider", "payment_amount", *UTM_COLUMNS, "no_show_uri",
     "reconfirmation_created_at", "routing_form_submission", "text_reminder", "deleted_at",
 ]  # fmt: skip
@@ -169,7 +169,7 @@ def event_feature_matrix(frames: Frames, events: pd.DataFrame) -> tuple[list[str
     """Keys and an (events x features) boolean matrix of the features each live event reveals:
     from its event type, its own location, and any of its live invitees."""
     types = require(frames, "event_types", _EVENT_TYPE_COLUMNS).drop_duplicates("uri")
-    invitees = live(require(frames, "invitees", _INVITEE_COLUMNS))
+    invitees = live(require(frames, "invitees", INVITEE_FEATURE_COLUMNS))
     type_keys, type_flags = _flags(types, "event_type")
     type_pos = pd.Index(types["uri"]).get_indexer(events["event_type"])
     by_type = np.where((type_pos >= 0)[:, None], type_flags[type_pos], False)

@@ -12,6 +12,7 @@ import pandas as pd
 from calendly_pipeline.transforms._frames import Frames, as_utc_timestamp, hosted
 from calendly_pipeline.transforms.activity import (
     EVENT_COLUMNS,
+    OUTCOME_INVITEE_COLUMNS,
     host_daily_activity,
     outcomes_of,
     type_usage,
@@ -22,7 +23,11 @@ from calendly_pipeline.transforms.adoption import (
     seat_users,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import FEATURE_EVENT_COLUMNS, feature_uses
+from calendly_pipeline.transforms.features import (
+    FEATURE_EVENT_COLUMNS,
+    INVITEE_FEATURE_COLUMNS,
+    feature_uses,
+)
 from calendly_pipeline.transforms.utilization import (
     SEAT_COLUMNS,
     SEAT_EVENT_COLUMNS,
@@ -30,6 +35,16 @@ from calendly_pipeline.transforms.utilization import (
     prepare_seat_inputs,
     seats_by_month,
 )
+
+_MODEL_EVENT_COLUMNS = [*FEATURE_EVENT_COLUMNS, *SEAT_EVENT_COLUMNS, *EVENT_COLUMNS]
+
+# The columns `build_analytics` reads from the three large raw tables, so a caller can load only
+# these (a column missing here fails loudly in `require`, never silently).
+INPUT_COLUMNS: dict[str, list[str]] = {
+    "scheduled_events": list(dict.fromkeys(["uri", "deleted_at", *_MODEL_EVENT_COLUMNS])),
+    "event_hosts": ["event_uri", "user_uri"],
+    "invitees": list(dict.fromkeys([*INVITEE_FEATURE_COLUMNS, *OUTCOME_INVITEE_COLUMNS])),
+}
 
 ANALYTICS_NAMES = (
     "seat_utilization",
@@ -46,7 +61,7 @@ def build_analytics(
 ) -> dict[str, pd.DataFrame]:
     """Every `analytics.*` table, keyed by table name (see ANALYTICS_NAMES)."""
     as_of = as_utc_timestamp(as_of)
-    h = hosted(frames, [*FEATURE_EVENT_COLUMNS, *SEAT_EVENT_COLUMNS, *EVENT_COLUMNS])
+    h = hosted(frames, _MODEL_EVENT_COLUMNS)
     uses = feature_uses(frames, h)
     inputs = prepare_seat_inputs(frames, as_of, uses, h)
     monthly = seats_by_month(inputs, config, as_of)
