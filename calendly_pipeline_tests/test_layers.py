@@ -22,5 +22,7 @@ def test_layer_does_not_import_dagster(layer: str) -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0].startswith("dagster")]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0].startswith("dagster")
+            ]
     assert not offenders, f"{layer}/ must not import dagster: {offenders}"
