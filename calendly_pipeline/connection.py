@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ ENV_AUTH_BASE_URL = "CALENDLY_AUTH_BASE_URL"
 ENV_OAUTH_STORE = "CALENDLY_OAUTH_STORE"
 ENV_HTTP_ATTEMPTS = "CALENDLY_HTTP_ATTEMPTS"
 ENV_HTTP_TIMEOUT = "CALENDLY_HTTP_TIMEOUT"
+ENV_SANDBOX_PORT = "CALENDLY_SANDBOX_PORT"
+DEFAULT_SANDBOX_PORT = 48765
 DEFAULT_HTTP_ATTEMPTS = RetryPolicy().attempts
 DEFAULT_HTTP_TIMEOUT = 30.0
 DEFAULT_BASE_URL = "https://api.calendly.com"
@@ -187,6 +190,24 @@ class Connection:
         }
 
 
+def _embedded_port() -> int:
+    """The embedded sandbox's port: fixed when free, so its URIs (which carry the host, as the
+    real API's do) stay the same from one demo run to the next; a free one otherwise."""
+    wanted = int(os.environ.get(ENV_SANDBOX_PORT) or DEFAULT_SANDBOX_PORT)
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+        except OSError:
+            log.warning(
+                "port %s is busy: the embedded sandbox uses another, so its URIs differ from "
+                "earlier demo runs (set %s to choose a port)",
+                wanted,
+                ENV_SANDBOX_PORT,
+            )
+            return 0
+    return wanted
+
+
 @contextlib.contextmanager
 def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
     """Open a client for the settings (default: the environment); start the sandbox if needed."""
@@ -199,7 +220,8 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
             log.warning(SYNTHETIC_WARNING)
             # The embedded sandbox runs in this process for this run only, so the demo is not
             # throttled to 500 requests/min; `calendly-pipeline sandbox` serves the real budget.
-            sandbox = stack.enter_context(start_sandbox(SandboxConfig(rate_limit_per_minute=0)))
+            config = SandboxConfig(rate_limit_per_minute=0)
+            sandbox = stack.enter_context(start_sandbox(config, port=_embedded_port()))
             base_url = auth_base_url = sandbox.base_url
             credentials: Credentials = PersonalAccessToken(sandbox.tokens["owner"])
         else:

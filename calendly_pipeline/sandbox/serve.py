@@ -121,9 +121,9 @@ class Sandbox:
         return f"Sandbox(base_url={self.base_url!r}, seed={cfg.seed}, scale={cfg.scale!r})"
 
 
-def start_sandbox(cfg: SandboxConfig | None = None) -> Sandbox:
-    """Generate the organization and serve it on 127.0.0.1:<ephemeral> from a daemon thread."""
-    return Sandbox(cfg or SandboxConfig()).start()
+def start_sandbox(cfg: SandboxConfig | None = None, port: int = 0) -> Sandbox:
+    """Generate the organization and serve it on 127.0.0.1:<port> (0: ephemeral) in a thread."""
+    return Sandbox(cfg or SandboxConfig(), port=port).start()
 
 
 def serve_forever(
