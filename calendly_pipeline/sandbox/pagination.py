@@ -94,7 +94,8 @@ class Pager:
     def block(self, count: int, next_key: Sequence[Any] | None, scope: str) -> dict:
         token = encode_token(scope, next_key) if next_key is not None else None
         current = self.request.query_params.get("page_token")
-        if token is not None and self.repeat and current:
+        if self.repeat and current:
+            # Even the last page hands back the token it was asked with, so a two-page list loops.
             token = current
         return {
             "count": count,

@@ -12,6 +12,7 @@ from calendly_pipeline_tests.pipeline.harness import Pipeline, environment, pipe
 from calendly_pipeline_tests.reliability.support import (
     EVENT_PAGES,
     INVITEE_PAGES,
+    MONTH,
     SHORT,
     Rows,
     assert_clean_failure,
@@ -37,13 +38,19 @@ def recovers(p: Pipeline, reference: Reference, faults: FaultConfig) -> dict:
     return stats
 
 
-def fails_cleanly(p: Pipeline, reference: Reference, faults: FaultConfig, *names: str) -> str:
+def fails_cleanly(
+    p: Pipeline,
+    reference: Reference,
+    faults: FaultConfig,
+    *names: str,
+    window: tuple[date, date] = SHORT,
+) -> str:
     """A fault-free sync, then the same sync under `faults`: one-line error, nothing changed."""
-    assert p.sync(*SHORT).success
+    assert p.sync(*window).success
     before = rows(p)
-    assert differences(before, reference(SHORT)) == {}
+    assert differences(before, reference(window)) == {}
     p.sandbox.set_faults(faults)
-    outcome = p.sync(*SHORT)
+    outcome = p.sync(*window)
     p.sandbox.set_faults(FaultConfig())
     assert not outcome.success
     assert_clean_failure(outcome.error, *names, secrets=secrets_of(p.sandbox))
@@ -116,8 +123,12 @@ def test_malformed_json_page_recovers(tmp_path: Path, reference: Reference) -> N
 
 def test_repeating_page_token_fails_cleanly(tmp_path: Path, reference: Reference) -> None:
     # Looping would never end and stopping early would load a partial table: the step refuses.
+    # June's events span two pages; the second hands back the first's token.
+    faults = FaultConfig(repeat_page_token=True, paths=(EVENT_PAGES,))
     with pipeline(tmp_path) as p:
-        fails_cleanly(p, reference, FaultConfig(repeat_page_token=True), "repeated a page token")
+        fails_cleanly(
+            p, reference, faults, "scheduled_events", "repeated a page token", window=MONTH
+        )
 
 
 def test_token_revoked_mid_run_fails_cleanly(tmp_path: Path, reference: Reference) -> None:
