@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-
 import pytest
 
 from calendly_pipeline_tests.pipeline.harness import pipeline
-from calendly_pipeline_tests.reliability.support import Rows, rows
+from calendly_pipeline_tests.reliability.support import Reference, Rows, Window, rows
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Callable[[tuple[date, date]], Rows]:
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     """`reference(window)`: the normalized tables of a fault-free sync of that window."""
-    cache: dict[tuple[date, date], Rows] = {}
+    cache: dict[Window, Rows] = {}
 
-    def get(window: tuple[date, date]) -> Rows:
+    def get(window: Window) -> Rows:
         if window not in cache:
             with pipeline(tmp_path_factory.mktemp("reference")) as p:
                 outcome = p.sync(*window)

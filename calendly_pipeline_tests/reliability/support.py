@@ -53,6 +53,8 @@ TABLES = {
 }
 
 Rows = dict[str, list[tuple[Any, ...]]]
+Window = tuple[date, date]
+Reference = Callable[[Window], Rows]  # the `reference` fixture: window -> fault-free rows
 
 
 def _normal(value: Any, base: str) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +16,7 @@ from calendly_pipeline_tests.pipeline.harness import pipeline
 from calendly_pipeline_tests.reliability.support import (
     INVITEE_PAGES,
     SHORT,
-    Rows,
+    Reference,
     cli_command,
     cli_env,
     dagster_home,
@@ -27,8 +25,6 @@ from calendly_pipeline_tests.reliability.support import (
     served,
     sync_args,
 )
-
-Reference = Callable[[tuple[date, date]], Rows]
 
 
 def _pool_step_intervals(home: Path) -> dict[str, list[tuple[float, float, str]]]:

@@ -3,7 +3,6 @@ fails with a one-line cause and leaves the database as it was before the run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from calendly_pipeline_tests.reliability.support import (
     INVITEE_PAGES,
     MONTH,
     SHORT,
-    Rows,
+    Reference,
     assert_clean_failure,
     differences,
     oauth_env,
@@ -23,8 +22,6 @@ from calendly_pipeline_tests.reliability.support import (
     served,
     when,
 )
-
-Reference = Callable[[tuple[date, date]], Rows]
 
 
 def recovers(p: Pipeline, reference: Reference, faults: FaultConfig) -> dict:

@@ -6,8 +6,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,7 +18,7 @@ from calendly_pipeline_tests.reliability.support import (
     EVENT_PAGES,
     INVITEE_PAGES,
     MONTH,
-    Rows,
+    Reference,
     cli,
     cli_command,
     cli_env,
@@ -32,8 +30,6 @@ from calendly_pipeline_tests.reliability.support import (
     sync_args,
     when,
 )
-
-Reference = Callable[[tuple[date, date]], Rows]
 
 
 def _june_events(p: Pipeline) -> list[dict]:
