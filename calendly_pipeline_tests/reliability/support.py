@@ -7,7 +7,9 @@ URL, so snapshots replace it with a placeholder and compare across sandboxes.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -158,9 +160,11 @@ def served(sandbox: Sandbox, route: str) -> int:
 
 
 def dagster_home() -> Path:
-    """A fresh DAGSTER_HOME on tmpfs (SQLite commits are free there)."""
+    """A fresh DAGSTER_HOME on tmpfs (SQLite commits are free there), removed at exit."""
     shm = Path("/dev/shm")
-    return Path(tempfile.mkdtemp(prefix="dagster_home_cli_", dir=shm if shm.is_dir() else None))
+    home = tempfile.mkdtemp(prefix="dagster_home_cli_", dir=shm if shm.is_dir() else None)
+    atexit.register(shutil.rmtree, home, True)
+    return Path(home)
 
 
 def cli_env(**overrides: str | None) -> dict[str, str]:
