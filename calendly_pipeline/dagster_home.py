@@ -17,6 +17,12 @@ concurrency:
   pools:
     granularity: op
     default_limit: 1
+# A run whose worker process dies (OOM, kill -9) is marked failed and its pool slot freed,
+# instead of holding the DuckDB pool for ever (the CLI does the same for its own runs).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 60
 telemetry:
   enabled: false
 """
