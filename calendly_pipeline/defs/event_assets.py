@@ -29,6 +29,15 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 
 EVENTS_GROUP = "calendly_events"
 INVITEE_BATCH = 2_000  # events whose invitees are fetched and committed together
+# Shared by both event assets: daily partitions read as one range per run, one DuckDB writer.
+EVENT_ASSET = {
+    "partitions_def": daily_partitions,
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "pool": DUCKDB_POOL,
+    "group_name": EVENTS_GROUP,
+    "kinds": {"calendly", "duckdb"},
+    "owners": OWNERS,
+}
 
 
 def month_chunks(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -53,12 +62,7 @@ def _unique_by_uri(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dg.asset(
     key=["raw", "scheduled_events"],
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
-    group_name=EVENTS_GROUP,
-    kinds={"calendly", "duckdb"},
-    owners=OWNERS,
+    **EVENT_ASSET,
     deps=[dg.AssetKey(["raw", "organizations"])],
     description="Scheduled events by start day, with their hosts in `raw.event_hosts`. Each run "
     "re-reads its whole window: events served again are upserted (so cancellations and edits "
@@ -124,12 +128,7 @@ def scheduled_events(
 
 @dg.asset(
     key=["raw", "invitees"],
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
-    group_name=EVENTS_GROUP,
-    kinds={"calendly", "duckdb"},
-    owners=OWNERS,
+    **EVENT_ASSET,
     deps=[scheduled_events],
     description="Invitees of the events in the window, with their answers in "
     "`raw.invitee_questions_and_answers`. Invitees cost one request per event, so they are "
