@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from calendly_pipeline.settings import dagster_home
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 DUCKDB_POOL = "calendly_duckdb"
 
@@ -26,6 +31,28 @@ run_monitoring:
 telemetry:
   enabled: false
 """
+
+
+def open_instance() -> DagsterInstance:
+    """The DAGSTER_HOME instance, created under a file lock.
+
+    Dagster creates its SQLite schemas on first use; two syncs started at once on a new home
+    would both run the migrations and leave two alembic heads behind.
+    """
+    from dagster import DagsterInstance
+
+    home = ensure_dagster_home()
+    with (home / ".instance.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = DagsterInstance.get()
+            # Touch every storage so each schema exists before the lock is released.
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.event_log_storage.get_asset_records([])
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return instance
 
 
 def ensure_dagster_home() -> Path:

@@ -12,7 +12,7 @@ from datetime import date
 import dagster as dg
 from dagster._core.utils import make_new_run_id
 
-from calendly_pipeline.dagster_home import ensure_dagster_home
+from calendly_pipeline.dagster_home import open_instance
 from calendly_pipeline.defs.partitions import daily_partitions, range_tags
 
 
@@ -117,8 +117,7 @@ def run_sync(
     """
     first, last = partition_range(start, end)
     if instance is None:
-        ensure_dagster_home()
-        instance = dg.DagsterInstance.get()
+        instance = open_instance()
     if defs is None:
         from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
     reclaim_dead_runs(instance)
