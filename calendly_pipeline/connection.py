@@ -25,7 +25,7 @@ from calendly_pipeline.client import (
 )
 from calendly_pipeline.client.auth import Credentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
-from calendly_pipeline.settings import DATA_DIR, SettingsError
+from calendly_pipeline.settings import DATA_DIR, SettingsError, number
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -148,28 +148,12 @@ class ConnectionSettings:
 
 def _attempts(raw: int | str | None) -> int:
     """Tries per request (first one included); fewer make persistent faults fail sooner."""
-    if raw is None or raw == "":
-        return DEFAULT_HTTP_ATTEMPTS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise SettingsError(f"{ENV_HTTP_ATTEMPTS}={value} must be at least 1")
-    return value
+    return number(ENV_HTTP_ATTEMPTS, raw, DEFAULT_HTTP_ATTEMPTS, minimum=1)
 
 
 def _timeout(raw: float | str | None) -> float:
     """Seconds to wait for a response to start; a stalled read is retried like a 5xx."""
-    if raw is None or raw == "":
-        return DEFAULT_HTTP_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{ENV_HTTP_TIMEOUT}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise SettingsError(f"{ENV_HTTP_TIMEOUT}={value} must be more than 0 seconds")
-    return value
+    return number(ENV_HTTP_TIMEOUT, raw, DEFAULT_HTTP_TIMEOUT, minimum=0.0, inclusive=False)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("CALENDLY_DATA_DIR", PROJECT_ROOT / "data"))
@@ -25,17 +26,27 @@ def _parse_date(name: str, value: str) -> date:
         raise SettingsError(f"{name}={value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
+N = TypeVar("N", int, float)
+
+
+def number(name: str, raw: object, default: N, *, minimum: N, inclusive: bool = True) -> N:
+    """A numeric setting (env var or resource field) with the error a newcomer needs."""
     if raw is None or raw == "":
         return default
+    cast = type(default)
     try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={value} must be at least {minimum}")
+        value = cast(raw)
+    except (TypeError, ValueError):
+        what = "a whole number" if cast is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not {what}") from None
+    if value < minimum or (not inclusive and value == minimum):
+        bound = "at least" if inclusive else "more than"
+        raise SettingsError(f"{name}={value} must be {bound} {minimum}")
     return value
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    return number(name, os.environ.get(name), default, minimum=minimum)
 
 
 def today_utc() -> date:
