@@ -116,7 +116,10 @@ def sync(
         except SyncRangeError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
-        progress.update(task, description="done" if outcome.success else "failed")
+        if outcome.success:  # the watcher polls once a second and may miss the last step
+            progress.update(task, completed=progress.tasks[0].total, description="done")
+        else:
+            progress.update(task, description="failed")
     if not outcome.success:
         # soft_wrap: one line however long, so logs and grep see the whole cause.
         console.print(f"[red]sync failed:[/red] {escape(outcome.error or '')}", soft_wrap=True)
