@@ -91,6 +91,13 @@ def _chart(name: str, title: str, fig: Any) -> dict[str, str]:
     return {"name": name, "title": title, "html": html}
 
 
+def _section(
+    name: str, no_data: str | None, title: str, figure: Callable[[], Any]
+) -> dict[str, str]:
+    """A titled chart, or `no_data` (the sentence shown instead) when there is nothing to plot."""
+    return {"empty": no_data} if no_data else _chart(name, title, figure())
+
+
 def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, Any]]:
     """Each section's titled chart, or the sentence shown instead when there is no data."""
     sections: dict[str, dict[str, Any]] = {}
@@ -106,51 +113,40 @@ def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, An
         title += f", {matrix.note}" if matrix.note else ""
         sections["adoption"] = _chart("adoption", title, figures.heatmap(matrix, "adopted"))
     trend = metrics.adoption_trend(data)
-    sections["trend"] = (
-        {"empty": "No monthly adoption figures yet."}
-        if trend is None
-        else _chart(
-            "trend",
-            "Adoption per feature per month (% of active seats who used the feature)",
-            figures.heatmap(trend, "of active seats"),
-        )
+    sections["trend"] = _section(
+        "trend",
+        "No monthly adoption figures yet." if trend is None else None,
+        "Adoption per feature per month (% of active seats who used the feature)",
+        lambda: figures.heatmap(trend, "of active seats"),
     )
     weekly = metrics.weekly_outcomes(data)
-    sections["meetings"] = (
-        {"empty": "No meetings in the synced window."}
-        if weekly.empty
-        else _chart(
-            "meetings",
-            f"Meetings per week by outcome, last {len(weekly)} weeks (meetings per host)",
-            figures.weekly_outcomes(weekly),
-        )
+    sections["meetings"] = _section(
+        "meetings",
+        "No meetings in the synced window." if weekly.empty else None,
+        f"Meetings per week by outcome, last {len(weekly)} weeks (meetings per host)",
+        lambda: figures.weekly_outcomes(weekly),
     )
     top = metrics.top_event_types(data)
-    sections["event_types"] = (
-        {"empty": "No event type has been booked yet."}
-        if top.empty
-        else _chart(
-            "event_types",
-            f"Top {len(top)} event types (bookings, with cancellation and no-show rates)",
-            figures.top_event_types(top),
-        )
+    sections["event_types"] = _section(
+        "event_types",
+        "No event type has been booked yet." if top.empty else None,
+        f"Top {len(top)} event types (bookings, with cancellation and no-show rates)",
+        lambda: figures.top_event_types(top),
     )
-    sections["groups"] = (
-        {"empty": "The organization has no groups, so there is nothing to compare."}
-        if not metrics.has_groups(data.seats)
-        else _chart(
-            "groups",
-            "Seats per group by status (seats; idle cost per month)",
-            figures.group_comparison(metrics.group_comparison(data), currency_symbol),
-        )
+    sections["groups"] = _section(
+        "groups",
+        None
+        if metrics.has_groups(data.seats)
+        else "The organization has no groups, so there is nothing to compare.",
+        "Seats per group by status (seats; idle cost per month)",
+        lambda: figures.group_comparison(metrics.group_comparison(data), currency_symbol),
     )
     history = data.seat_history.sort_values("month")
-    sections["history"] = (
-        {"empty": "No seat history yet."}
-        if history.empty
-        else _chart(
-            "history", "Seats at each month end by status (seats)", figures.seat_history(history)
-        )
+    sections["history"] = _section(
+        "history",
+        "No seat history yet." if history.empty else None,
+        "Seats at each month end by status (seats)",
+        lambda: figures.seat_history(history),
     )
     return sections
 
