@@ -1,7 +1,8 @@
 """Utilization tables: pure pandas over the raw tables, written to schema `analytics`.
 
 One multi-asset reads the raw tables once and writes every analytics table in one transaction,
-so the dashboard never sees seat counts from one sync next to adoption from another.
+so the dashboard never sees seat counts from one sync next to adoption from another. Events are
+read a month at a time (`transforms.summary`), so memory does not grow with the history stored.
 """
 
 from collections.abc import Iterator
@@ -12,12 +13,17 @@ from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.event_assets import invitees, scheduled_events
-from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
+from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
-from calendly_pipeline.transforms.model import ANALYTICS_NAMES, INPUT_COLUMNS, build_analytics
+from calendly_pipeline.transforms.model import (
+    ANALYTICS_NAMES,
+    summarize_chunks,
+    tables_from_summary,
+)
+from calendly_pipeline.transforms.summary import EVENT_CHUNK_COLUMNS
 
 ANALYTICS_GROUP = "utilization"
 
@@ -46,15 +52,27 @@ def utilization_tables(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, sync_settings: SyncSettings
 ) -> Iterator[dg.MaterializeResult]:
     config = sync_settings.utilization()
-    with duckdb.get_connection() as conn:
-        frames = reads.raw_frames(conn, columns=INPUT_COLUMNS)
-        info = reads.read_sync_info(conn)
-    if info is None:
-        raise dg.Failure("no sync has run yet: materialize raw/organizations first")
-    as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
-    plan = str(info["plan"])
-    tables = build_analytics(frames, config, as_of)
+    daily_spec = SPECS["daily_activity"]
+    daily_rows, daily_sample = 0, pd.DataFrame()
+
+    def write_daily(frame: pd.DataFrame) -> None:
+        nonlocal daily_rows, daily_sample
+        daily_rows += writes.upsert(conn, daily_spec, frame)
+        daily_sample = frame.tail(PREVIEW_ROWS) if len(frame) else daily_sample
+
+    # One connection and one transaction: chunks are read, reduced and their daily rows written
+    # as they come, and nothing is visible until every table is complete.
     with duckdb.get_connection() as conn, writes.transaction(conn):
+        info = reads.read_sync_info(conn)
+        if info is None:
+            raise dg.Failure("no sync has run yet: materialize raw/organizations first")
+        as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
+        plan = str(info["plan"])
+        frames = reads.raw_frames(conn, exclude=EVENT_CHUNK_COLUMNS)
+        writes.replace_all(conn, daily_spec, pd.DataFrame(columns=daily_spec.primary_key))
+        chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
+        summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
+        tables = tables_from_summary(frames, summary, config, as_of)
         for name, frame in tables.items():
             writes.replace_all(conn, SPECS[name], frame)
         writes.write_sync_info(
@@ -70,13 +88,15 @@ def utilization_tables(
         )
     context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
     settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}
-    for name, frame in tables.items():
+    counts = {name: len(frame) for name, frame in tables.items()}
+    samples = {**tables, "daily_activity": daily_sample}
+    for name in ANALYTICS_NAMES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(["analytics", name]),
             metadata=table_metadata(
                 SPECS[name],
-                len(frame),
-                frame,
+                counts.get(name, daily_rows),
+                samples[name],
                 synthetic=bool(info["is_synthetic"]),
                 extra={"as_of": as_of.isoformat(), **settings_meta},
             ),

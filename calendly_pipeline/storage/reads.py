@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,8 @@ import pandas as pd
 from calendly_pipeline.storage.migrations import analytics_tables
 from calendly_pipeline.storage.naming import table_ref
 from calendly_pipeline.storage.raw_tables import (
+    EVENT_HOSTS,
+    INVITEES,
     META_TABLES,
     ORGANIZATION_MEMBERSHIPS,
     RAW_TABLES,
@@ -71,15 +73,54 @@ def raw_frames(
     conn: duckdb.DuckDBPyConnection,
     *,
     columns: Mapping[str, Sequence[str]] | None = None,
+    exclude: Iterable[str] = (),
     catalog: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every raw table, keyed by table name (`"scheduled_events"`), for the utilization model;
-    `columns` limits the tables it names to those columns."""
-    only = columns or {}
+    """Every raw table but those named in `exclude`, keyed by table name
+    (`"scheduled_events"`), for the utilization model; `columns` limits the tables it names to
+    those columns."""
+    only, skip = columns or {}, set(exclude)
     return {
         spec.name: read_table(conn, spec, columns=only.get(spec.name), catalog=catalog)
         for spec in RAW_TABLES
+        if spec.name not in skip
     }
+
+
+EVENT_TABLES = (SCHEDULED_EVENTS, EVENT_HOSTS, INVITEES)
+
+
+def event_chunks(
+    conn: duckdb.DuckDBPyConnection,
+    columns: Mapping[str, Sequence[str]],
+    *,
+    catalog: str | None = None,
+) -> Iterator[dict[str, pd.DataFrame]]:
+    """The events a calendar month (UTC) of `start_time` at a time, each with all its hosts and
+    invitees, keyed like `raw_frames`: the model's memory then follows a month, not the history.
+    `columns` picks the columns per table. No events at all is one empty chunk."""
+    events = table_ref(SCHEDULED_EVENTS, catalog)
+    month = "date_trunc('month', start_time)"
+    months = [
+        row[0]
+        for row in _utc(conn)
+        .execute(f"SELECT DISTINCT {month} AS m FROM {events} ORDER BY m NULLS LAST")
+        .fetchall()
+    ]
+    in_month = f"{month} IS NOT DISTINCT FROM ?"
+    of_events = f"event_uri IN (SELECT uri FROM {events} WHERE {in_month})"
+    for start in months or [None]:
+        yield {
+            spec.name: read_table(
+                conn,
+                spec,
+                in_month if spec is SCHEDULED_EVENTS else of_events,
+                [start],
+                columns=columns.get(spec.name),
+                catalog=catalog,
+            )
+            for spec in EVENT_TABLES
+        }
 
 
 def event_versions(

@@ -93,8 +93,9 @@ def event_outcomes(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     return outcomes_of(frames, hosted(frames, EVENT_COLUMNS), as_of)
 
 
-def _outcome_counts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per-key event counts for every outcome (a column per outcome, zeros included)."""
+def outcome_counts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per-key event counts for every outcome (a column per outcome, zeros included): sums, so
+    the counts of separate chunks of events add up."""
     return (
         df.groupby([*keys, "outcome"], observed=False)
         .size()
@@ -165,15 +166,14 @@ def event_type_usage(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     `bookings` = events not superseded by a reschedule (a chain A -> B -> C is one booking);
     `canceled` = host or invitee cancellations; `no_show_rate` is over events that took place.
     """
-    return type_usage(frames, event_outcomes(frames, as_of))
+    return type_usage(frames, outcome_counts(event_outcomes(frames, as_of), ["event_type"]))
 
 
-def type_usage(frames: Frames, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """`event_type_usage` rows from `outcomes_of` output."""
+def type_usage(frames: Frames, counts: pd.DataFrame) -> pd.DataFrame:
+    """`event_type_usage` rows from `outcome_counts(outcomes, ["event_type"])`."""
     types = require(
         frames, "event_types", ["uri", "name", "kind", "pooling_type", "profile_name"]
     ).drop_duplicates("uri")
-    counts = _outcome_counts(outcomes, ["event_type"])
     uris = pd.Index(types["uri"].astype("str")).union(counts.index.astype("str"))
     counts = counts.reindex(uris, fill_value=0)
     bookings = counts.drop(columns="rescheduled").sum(axis=1)

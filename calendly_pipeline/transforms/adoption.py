@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from calendly_pipeline.transforms._frames import (
-    DAY,
-    Frames,
-    as_utc_timestamp,
-    month_end_of,
-    require,
-)
+from calendly_pipeline.transforms._frames import DAY, Frames, as_utc_timestamp, require
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, feature_uses, plan_rank
+from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, plan_rank
+from calendly_pipeline.transforms.summary import summarize_all
 from calendly_pipeline.transforms.utilization import prepare_seat_inputs, seats_by_month
 
 FEATURE_ADOPTION_COLUMNS = [
@@ -34,29 +29,19 @@ _CATALOGUE_FRAME = pd.DataFrame(
 ).astype("str")
 
 
-def _uses_until(uses: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    return uses[uses["used_at"] <= as_of]
-
-
 def member_feature_adoption(
     uses: pd.DataFrame, users: list[str], config: UtilizationConfig, as_of: pd.Timestamp
 ) -> pd.DataFrame:
-    """`feature_adoption` rows from `feature_uses` output, one per user in `users` (plus anyone
-    with a use) and member-level feature."""
+    """`feature_adoption` rows from an `EventSummary`'s uses (reduced with the same `config` and
+    `as_of`), one per user in `users` (plus anyone with a use) and member-level feature."""
     member_features = _CATALOGUE_FRAME[_CATALOGUE_FRAME["level"].eq("member")]
-    uses = _uses_until(uses, as_of)
     uses = uses[uses["feature"].isin(member_features["feature"])]
     window_start = as_of - config.adoption_days * DAY
-    recent = uses["used_at"] >= window_start
-    stats = (
-        uses.assign(recent=recent.astype("int64"))
-        .groupby(["user_uri", "feature"], observed=True)
-        .agg(
-            first_used_at=("used_at", "min"),
-            last_used_at=("used_at", "max"),
-            uses_total=("used_at", "size"),
-            uses_90d=("recent", "sum"),
-        )
+    stats = uses.groupby(["user_uri", "feature"]).agg(
+        first_used_at=("first_used_at", "min"),
+        last_used_at=("last_used_at", "max"),
+        uses_total=("uses", "sum"),
+        uses_90d=("uses_recent", "sum"),
     )
     stats.index = stats.index.set_levels(
         [lvl.astype("object") for lvl in stats.index.levels], verify_integrity=False
@@ -93,30 +78,25 @@ def feature_adoption(
     """`analytics.feature_adoption`: every member-level feature for every member who held a seat
     (current or removed) or used a feature, so 'never used' is an explicit row."""
     as_of = as_utc_timestamp(as_of)
-    return member_feature_adoption(feature_uses(frames), seat_users(frames), config, as_of)
+    uses = summarize_all(frames, config, as_of).uses
+    return member_feature_adoption(uses, seat_users(frames), config, as_of)
 
 
 def monthly_feature_adoption(
-    uses: pd.DataFrame, monthly_seats: pd.DataFrame, plan: str, as_of: pd.Timestamp
+    uses: pd.DataFrame, monthly_seats: pd.DataFrame, plan: str
 ) -> pd.DataFrame:
-    """`org_feature_adoption` rows from `feature_uses` and `seats_by_month` output."""
+    """`org_feature_adoption` rows from an `EventSummary`'s uses and `seats_by_month` output."""
     plan_level = plan_rank(plan)
     active = monthly_seats.loc[
         monthly_seats["status"].eq("active"), ["month", "user_uri"]
     ].drop_duplicates()
     months = monthly_seats["month"].drop_duplicates().sort_values()
-    uses = _uses_until(uses, as_of)
-    uses = uses.assign(month=month_end_of(uses["used_at"]))
     uses = uses[uses["month"].isin(months)]
     grid = pd.MultiIndex.from_product(
         [_CATALOGUE_FRAME["feature"].tolist(), months.tolist()], names=["feature", "month"]
     )
     per_user = (
-        uses.groupby(["feature", "month", "user_uri"], observed=True)
-        .size()
-        .rename("n")
-        .reset_index()
-        .astype({"feature": "str", "user_uri": "str"})
+        uses.groupby(["feature", "month", "user_uri"])["uses"].sum().rename("n").reset_index()
     )
     counts = pd.DataFrame(
         {
@@ -153,7 +133,7 @@ def org_feature_adoption(
     """`analytics.org_feature_adoption`: per feature and month end, the active seats that used it,
     and whether a paid feature the plan includes went unused all month."""
     as_of = as_utc_timestamp(as_of)
-    uses = feature_uses(frames)
-    inputs = prepare_seat_inputs(frames, as_of, uses)
+    summary = summarize_all(frames, config, as_of)
+    inputs = prepare_seat_inputs(frames, summary, as_of)
     monthly = seats_by_month(inputs, config, as_of)
-    return monthly_feature_adoption(uses, monthly, inputs.plan, as_of)
+    return monthly_feature_adoption(summary.uses, monthly, inputs.plan)

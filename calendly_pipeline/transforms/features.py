@@ -186,24 +186,35 @@ def event_feature_matrix(frames: Frames, events: pd.DataFrame) -> tuple[list[str
     )
 
 
-def feature_uses(frames: Frames, h: Hosted | None = None) -> pd.DataFrame:
-    """Every dated use of every catalogue feature, attributed per architecture §4.
+def _uses(
+    users: np.ndarray | pd.Categorical, features: np.ndarray, times: np.ndarray
+) -> pd.DataFrame:
+    """Dated uses: `user_uri` and `feature` as categoricals (features in catalogue order)."""
+    return pd.DataFrame(
+        {
+            "user_uri": pd.Categorical(users),
+            "feature": pd.Categorical.from_codes(features, categories=list(FEATURES)),
+            "used_at": pd.Series(times, dtype="datetime64[us]").dt.tz_localize("UTC"),
+        }
+    )
 
-    Columns `user_uri` and `feature` (categoricals; features in catalogue order) and `used_at`.
-    Org-level features are attributed to the entry's actor so monthly adopters can be counted.
-    `h` may be passed in (built with at least FEATURE_EVENT_COLUMNS) to share it.
-    """
-    h = hosted(frames, FEATURE_EVENT_COLUMNS) if h is None else h
+
+def hosted_uses(frames: Frames, h: Hosted) -> pd.DataFrame:
+    """Uses revealed by events (their type, location and invitees), credited to every host at
+    booking time; `h` must hold at least FEATURE_EVENT_COLUMNS."""
     keys, matrix = event_feature_matrix(frames, h.events)
     pair, column = np.nonzero(matrix[h.event_pos])
-    created = naive_us(h.events["created_at"])
-    # (user codes against h.user's categories or raw users, feature codes, times)
-    hosted_part = (
-        h.user.codes[pair],
+    return _uses(
+        h.user[pair],
         np.asarray([_ORDER[k] for k in keys], dtype=np.int64)[column],
-        created[h.event_pos[pair]],
+        naive_us(h.events["created_at"])[h.event_pos[pair]],
     )
-    others: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+
+def org_uses(frames: Frames) -> pd.DataFrame:
+    """Uses no event carries: a webhook goes to its creator; an activity-log entry (an
+    org-level feature) to its actor, so monthly adopters can be counted."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for source, user_col, time_col in (
         ("webhook", "creator", "created_at"),
         ("activity_log", "actor_uri", "occurred_at"),
@@ -212,30 +223,25 @@ def feature_uses(frames: Frames, h: Hosted | None = None) -> pd.DataFrame:
         for feature in (f for f in CATALOGUE if f.source == source):
             rows = table[feature.predicate(table).fillna(False).to_numpy(dtype=bool)]
             rows = rows[rows[user_col].notna()]
-            others.append(
+            parts.append(
                 (
                     rows[user_col].to_numpy(dtype=object),
                     np.full(len(rows), _ORDER[feature.key], dtype=np.int64),
                     naive_us(rows[time_col]),
                 )
             )
-    other_users = np.concatenate([o[0] for o in others]) if others else np.array([], object)
-    categories = h.user.categories.union(pd.Index(other_users).unique())
-    user_codes = np.concatenate(
-        [
-            categories.get_indexer(h.user.categories)[hosted_part[0]],
-            categories.get_indexer(other_users),
-        ]
-    )
-    parts = [hosted_part, *others]
-    return pd.DataFrame(
-        {
-            "user_uri": pd.Categorical.from_codes(user_codes, categories=categories),
-            "feature": pd.Categorical.from_codes(
-                np.concatenate([p[1] for p in parts]), categories=list(FEATURES)
-            ),
-            "used_at": pd.Series(
-                np.concatenate([p[2] for p in parts]), dtype="datetime64[us]"
-            ).dt.tz_localize("UTC"),
-        }
+    return _uses(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+
+
+def feature_uses(frames: Frames, h: Hosted | None = None) -> pd.DataFrame:
+    """Every dated use of every catalogue feature, attributed per architecture §4.
+
+    Columns `user_uri` and `feature` (categoricals; features in catalogue order) and `used_at`.
+    `h` may be passed in (built with at least FEATURE_EVENT_COLUMNS) to share it.
+    """
+    h = hosted(frames, FEATURE_EVENT_COLUMNS) if h is None else h
+    both = pd.concat([hosted_uses(frames, h), org_uses(frames)], ignore_index=True)
+    return both.assign(
+        user_uri=pd.Categorical(both["user_uri"]),
+        feature=pd.Categorical(both["feature"], categories=list(FEATURES)),
     )

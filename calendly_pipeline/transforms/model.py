@@ -1,50 +1,32 @@
-"""All six analytics tables from one pass over the raw frames.
+"""All six analytics tables from one pass over the events, a chunk at a time.
 
-Each public transform also works alone, but together they share the expensive parts: feature uses,
-the seat inputs, the month-end seat replays (whose last month *is* `seat_utilization`) and the
-event outcomes. Same rules, same functions, computed once.
+Each public transform also works alone, but together they share the expensive parts: the event
+summary (feature uses, activity signals, meetings held, outcomes), the seat inputs and the
+month-end seat replays (whose last month *is* `seat_utilization`). Same rules, same functions,
+computed once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import pandas as pd
 
-from calendly_pipeline.transforms._frames import Frames, as_utc_timestamp, hosted
-from calendly_pipeline.transforms.activity import (
-    EVENT_COLUMNS,
-    OUTCOME_INVITEE_COLUMNS,
-    host_daily_activity,
-    outcomes_of,
-    type_usage,
-)
+from calendly_pipeline.transforms._frames import Frames, as_utc_timestamp
+from calendly_pipeline.transforms.activity import type_usage
 from calendly_pipeline.transforms.adoption import (
     member_feature_adoption,
     monthly_feature_adoption,
     seat_users,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import (
-    FEATURE_EVENT_COLUMNS,
-    INVITEE_FEATURE_COLUMNS,
-    feature_uses,
-)
+from calendly_pipeline.transforms.summary import EventSummary, summarize, with_org_uses
 from calendly_pipeline.transforms.utilization import (
     SEAT_COLUMNS,
-    SEAT_EVENT_COLUMNS,
     history_counts,
     prepare_seat_inputs,
     seats_by_month,
 )
-
-_MODEL_EVENT_COLUMNS = [*FEATURE_EVENT_COLUMNS, *SEAT_EVENT_COLUMNS, *EVENT_COLUMNS]
-
-# The columns `build_analytics` reads from the three large raw tables, so a caller can load only
-# these (a column missing here fails loudly in `require`, never silently).
-INPUT_COLUMNS: dict[str, list[str]] = {
-    "scheduled_events": list(dict.fromkeys(["uri", "deleted_at", *_MODEL_EVENT_COLUMNS])),
-    "event_hosts": ["event_uri", "user_uri"],
-    "invitees": list(dict.fromkeys([*INVITEE_FEATURE_COLUMNS, *OUTCOME_INVITEE_COLUMNS])),
-}
 
 ANALYTICS_NAMES = (
     "seat_utilization",
@@ -56,22 +38,54 @@ ANALYTICS_NAMES = (
 )
 
 
+def summarize_chunks(
+    frames: Frames,
+    chunks: Iterable[Frames],
+    config: UtilizationConfig,
+    as_of: pd.Timestamp,
+    write_daily: Callable[[pd.DataFrame], object],
+) -> EventSummary:
+    """Fold the chunks' summaries, handing each chunk's final `daily_activity` rows to
+    `write_daily` so they never pile up. `frames` holds the small raw tables; each chunk holds
+    a set of events (whole UTC days of start times) with all their hosts and invitees."""
+    as_of = as_utc_timestamp(as_of)
+    summary: EventSummary | None = None
+    for chunk in chunks:
+        part = summarize({**frames, **chunk}, config, as_of)
+        write_daily(part.daily)
+        part = part.without_daily()
+        summary = part if summary is None else summary.merge(part)
+    if summary is None:
+        raise ValueError("no chunk of events to summarize (an empty table is one empty chunk)")
+    return with_org_uses(summary, frames, config, as_of)
+
+
+def tables_from_summary(
+    frames: Frames, summary: EventSummary, config: UtilizationConfig, as_of: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
+    """Every analytics table but `daily_activity`, from the small raw tables and the summary."""
+    as_of = as_utc_timestamp(as_of)
+    inputs = prepare_seat_inputs(frames, summary, as_of)
+    monthly = seats_by_month(inputs, config, as_of)
+    last = monthly["month"] == monthly["month"].max()
+    return {
+        "seat_utilization": monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True),
+        "feature_adoption": member_feature_adoption(
+            summary.uses, seat_users(frames), config, as_of
+        ),
+        "org_feature_adoption": monthly_feature_adoption(summary.uses, monthly, inputs.plan),
+        "event_type_usage": type_usage(frames, summary.type_outcomes),
+        "seat_history": history_counts(monthly),
+    }
+
+
 def build_analytics(
     frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp
 ) -> dict[str, pd.DataFrame]:
-    """Every `analytics.*` table, keyed by table name (see ANALYTICS_NAMES)."""
-    as_of = as_utc_timestamp(as_of)
-    h = hosted(frames, _MODEL_EVENT_COLUMNS)
-    uses = feature_uses(frames, h)
-    inputs = prepare_seat_inputs(frames, as_of, uses, h)
-    monthly = seats_by_month(inputs, config, as_of)
-    last = monthly["month"] == monthly["month"].max()
-    outcomes = outcomes_of(frames, h, as_of)
-    return {
-        "seat_utilization": monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True),
-        "feature_adoption": member_feature_adoption(uses, seat_users(frames), config, as_of),
-        "org_feature_adoption": monthly_feature_adoption(uses, monthly, inputs.plan, as_of),
-        "daily_activity": host_daily_activity(outcomes, h),
-        "event_type_usage": type_usage(frames, outcomes),
-        "seat_history": history_counts(monthly),
-    }
+    """Every `analytics.*` table from raw frames held at once (all events as one chunk), keyed
+    by table name in ANALYTICS_NAMES order."""
+    daily: list[pd.DataFrame] = []
+    summary = summarize_chunks(frames, [frames], config, as_of, daily.append)
+    tables = tables_from_summary(frames, summary, config, as_of)
+    tables["daily_activity"] = daily[0]
+    return {name: tables[name] for name in ANALYTICS_NAMES}

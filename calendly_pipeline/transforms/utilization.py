@@ -15,10 +15,8 @@ import pandas as pd
 from calendly_pipeline.transforms._frames import (
     DAY,
     Frames,
-    Hosted,
     as_utc_timestamp,
     dates,
-    hosted,
     month_cutoff,
     month_ends,
     naive_us,
@@ -27,12 +25,8 @@ from calendly_pipeline.transforms._frames import (
     whole_days,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import (
-    CATALOGUE,
-    FREE_PLAN,
-    feature_uses,
-    plan_rank,
-)
+from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, plan_rank
+from calendly_pipeline.transforms.summary import EventSummary, latest_per_month, summarize_all
 
 SEAT_COLUMNS = [
     "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",
@@ -44,9 +38,6 @@ SEAT_HISTORY_COLUMNS = [
     "month", "seats_assigned", "active", "idle", "new", "pending", "removed", "idle_monthly_cost",
 ]  # fmt: skip
 STATUSES = ("active", "idle", "new", "pending", "removed")
-# Tie-break order when two signals share the latest timestamp (architecture §4).
-SOURCE_PRIORITY = {"meeting": 0, "activity_log": 1, "event_type_edit": 2}
-SEAT_EVENT_COLUMNS = ["status", "start_time", "created_at"]
 _PERSON = ["seat_id", "user_uri", "name", "email", "role", "joined_at"]
 _FEATURE_ORDER = {f.key: i for i, f in enumerate(CATALOGUE)}
 _PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
@@ -62,8 +53,7 @@ class SeatInputs:
     invitations: pd.DataFrame  # pending only: seat_id, email, joined_at (= invited at)
     groups: dict[str, list[str]]  # owner (membership or invitation URI) -> sorted group names
     signals: pd.DataFrame  # user_uri, source, priority, ts: latest per user, source and month
-    meeting_user: pd.Categorical  # per non-canceled hosted event and host ...
-    meeting_start: np.ndarray  # ... its start time (naive UTC datetime64[us])
+    meetings: pd.DataFrame  # summary.MEETING_COLUMNS: meetings held per month-end cutoff
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
 
 
@@ -76,46 +66,21 @@ def organization_plan(frames: Frames) -> str:
     return plan
 
 
-def _latest_per_month(
-    user: pd.Categorical | np.ndarray, ts: np.ndarray, source: str, as_of: pd.Timestamp
-) -> pd.DataFrame:
-    """Latest signal per user and calendar month, up to `as_of`: a month-end replay needs no
-    more than that, and it shrinks millions of signals to users x months."""
-    limit = np.datetime64(as_of.tz_localize(None).to_datetime64(), "us")
-    keep = ~np.isnat(ts) & (ts <= limit)
-    frame = pd.DataFrame(
-        {
-            "user_uri": user[keep],
-            "month": ts[keep].astype("datetime64[M]"),
-            "ts": ts[keep],
-        }
-    )
-    latest = frame.groupby(["user_uri", "month"], observed=True, as_index=False)["ts"].max()
-    return pd.DataFrame(
-        {
-            "user_uri": np.asarray(latest["user_uri"], dtype=object),
-            "source": source,
-            "priority": SOURCE_PRIORITY[source],
-            "ts": pd.Series(latest["ts"].to_numpy(), dtype="datetime64[us]").dt.tz_localize("UTC"),
-        }
-    )
-
-
-def _signals(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
+def _signals(frames: Frames, summary: EventSummary, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The summary's meeting signals plus event-type edits and activity-log entries."""
     types = require(frames, "event_types", ["profile_type", "profile_owner", "updated_at"])
     owned = types[types["profile_type"].eq("User").fillna(False) & types["profile_owner"].notna()]
     log = require(frames, "activity_log_entries", ["actor_uri", "occurred_at"])
     log = log[log["actor_uri"].notna()]
     parts = [
-        _latest_per_month(h.user, naive_us(h.events["created_at"])[h.event_pos], "meeting", as_of),
-        _latest_per_month(h.user, naive_us(h.events["start_time"])[h.event_pos], "meeting", as_of),
-        _latest_per_month(
+        summary.signals,
+        latest_per_month(
             owned["profile_owner"].to_numpy(dtype=object),
             naive_us(owned["updated_at"]),
             "event_type_edit",
             as_of,
         ),
-        _latest_per_month(
+        latest_per_month(
             log["actor_uri"].to_numpy(dtype=object),
             naive_us(log["occurred_at"]),
             "activity_log",
@@ -138,14 +103,9 @@ def _groups(frames: Frames) -> dict[str, list[str]]:
     return named.groupby("owner_uri", sort=False)["name"].agg(list).to_dict()
 
 
-def prepare_seat_inputs(
-    frames: Frames,
-    as_of: pd.Timestamp,
-    uses: pd.DataFrame | None = None,
-    h: Hosted | None = None,
-) -> SeatInputs:
-    """Reduce the raw frames once; `uses` (from `feature_uses`) and `h` (from `hosted` with
-    SEAT_EVENT_COLUMNS) may be passed in to share them."""
+def prepare_seat_inputs(frames: Frames, summary: EventSummary, as_of: pd.Timestamp) -> SeatInputs:
+    """The small raw frames and the events' `summary` (from `transforms.summary`), reduced
+    once to what the seat rules read."""
     as_of = as_utc_timestamp(as_of)
     m = require(
         frames,
@@ -191,16 +151,12 @@ def prepare_seat_inputs(
     invitations = pd.DataFrame(
         {"seat_id": inv["uri"], "email": inv["email"], "joined_at": utc(inv["created_at"])}
     )
-    h = hosted(frames, SEAT_EVENT_COLUMNS) if h is None else h
-    held = h.events["status"].ne("canceled").to_numpy(dtype=bool)[h.event_pos]
-    uses = feature_uses(frames, h) if uses is None else uses
     member_keys = [f.key for f in CATALOGUE if f.level == "member"]
+    uses = summary.uses
     first_use = (
-        uses[uses["feature"].isin(member_keys) & (uses["used_at"] <= as_of)]
-        .groupby(["user_uri", "feature"], observed=True, as_index=False)["used_at"]
+        uses[uses["feature"].isin(member_keys)]
+        .groupby(["user_uri", "feature"], as_index=False)["first_used_at"]
         .min()
-        .rename(columns={"used_at": "first_used_at"})
-        .astype({"user_uri": "str", "feature": "str"})
     )
     return SeatInputs(
         plan=organization_plan(frames),
@@ -208,9 +164,8 @@ def prepare_seat_inputs(
         snapshots=snapshots,
         invitations=invitations,
         groups=_groups(frames),
-        signals=_signals(frames, h, as_of),
-        meeting_user=h.user[held],
-        meeting_start=naive_us(h.events["start_time"])[h.event_pos][held],
+        signals=_signals(frames, summary, as_of),
+        meetings=summary.meetings,
         first_use=first_use,
     )
 
@@ -226,15 +181,11 @@ def _last_activity(signals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     ]
 
 
-def _meetings_since(inputs: SeatInputs, as_of: pd.Timestamp, days: int) -> pd.Series:
-    """Non-canceled hosted events per user that started in the `days` up to `as_of`."""
-    end = np.datetime64(as_of.tz_localize(None).to_datetime64(), "us")
-    start = inputs.meeting_start
-    window = (start <= end) & (start > end - np.timedelta64(days, "D"))
-    counts = np.bincount(
-        inputs.meeting_user.codes[window], minlength=len(inputs.meeting_user.categories)
-    )
-    return pd.Series(counts, index=np.asarray(inputs.meeting_user.categories, dtype=object))
+def _meetings_since(inputs: SeatInputs, cutoff: pd.Timestamp, days: int) -> pd.Series:
+    """Non-canceled hosted events per user that started in the `days` up to `cutoff`, one of
+    the month-end cutoffs the summary counted (a user it lacks held none)."""
+    rows = inputs.meetings[inputs.meetings["cutoff"] == cutoff]
+    return pd.Series(rows[f"meetings_{days}d"].to_numpy(), index=rows["user_uri"].to_numpy(object))
 
 
 def _roster_at(inputs: SeatInputs, cutoff: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -378,7 +329,8 @@ def seat_utilization(
 ) -> pd.DataFrame:
     """`analytics.seat_utilization`: one row per seat at `as_of`."""
     as_of = as_utc_timestamp(as_of)
-    return seats_at(prepare_seat_inputs(frames, as_of), config, as_of, as_of)
+    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), as_of)
+    return seats_at(inputs, config, as_of, as_of)
 
 
 def history_month_ends(
@@ -424,4 +376,5 @@ def history_counts(monthly: pd.DataFrame) -> pd.DataFrame:
 def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
     """`analytics.seat_history`: month-end status counts and the idle seats' monthly cost."""
     as_of = as_utc_timestamp(as_of)
-    return history_counts(seats_by_month(prepare_seat_inputs(frames, as_of), config, as_of))
+    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), as_of)
+    return history_counts(seats_by_month(inputs, config, as_of))
