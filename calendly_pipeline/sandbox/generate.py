@@ -373,19 +373,28 @@ def _pick_days(rng: random.Random, ranges: tuple[tuple[int, int], ...], cap: int
 
 
 def _signal_plan(kind: str, rng: random.Random, history: int) -> tuple:
-    """Days ago of an archetype's join and latest meeting, event-type edit and log signals."""
-    meet_cap = history - 3
+    """Days ago of an archetype's join and latest meeting, event-type edit and log signals.
+
+    Meeting and log signals are data the API serves only inside the history window, so they are
+    capped at `recent` days ago; a band that does not fit a short history is cut to what fits, or
+    the signal is dropped (None). Edits may predate the window (event types outlive it).
+    """
+    recent = history - 3
     long_ago = rng.randint(max(history, 330) + 30, max(history, 330) + 1100)
     if kind == "power":
         return long_ago, rng.randint(0, 5), _pick_days(rng, ((2, 24),), 999), None
     if kind == "regular":
         edit = _pick_days(rng, ((5, 24), SAFE_COOLING, (66, 84), (96, 200)), 999)
-        log = _pick_days(rng, ((3, 24), SAFE_COOLING), 999) if rng.random() < 0.4 else None
+        log = _pick_days(rng, ((3, 24), SAFE_COOLING), recent) if rng.random() < 0.4 else None
         return long_ago, rng.randint(3, 24), edit, log
     if kind == "cooling":
-        return long_ago, rng.randint(*SAFE_COOLING), _pick_days(rng, SAFE_IDLE, 999), None
+        if SAFE_COOLING[1] <= recent:  # the band fits: the same draw as before the cap existed
+            meet = rng.randint(*SAFE_COOLING)
+        else:
+            meet = _pick_days(rng, (SAFE_COOLING,), recent)
+        return long_ago, meet, _pick_days(rng, SAFE_IDLE, 999), None
     if kind == "idle":
-        meet = _pick_days(rng, SAFE_IDLE, meet_cap) if rng.random() < 0.7 else None
+        meet = _pick_days(rng, SAFE_IDLE, recent) if rng.random() < 0.7 else None
         return long_ago, meet, _pick_days(rng, ((100, 330),), 999), None
     if kind == "edit_only":
         return long_ago, None, rng.randint(4, 24), None
