@@ -2,7 +2,8 @@
 
 The page is often rendered while a sync may start at any moment, so the connection is opened
 read-only, every table is copied into pandas, and the file is released before any plotting starts.
-Tables are read whole through DuckDB's relational API: the dashboard writes no SQL of its own.
+Small tables are read whole through DuckDB's relational API; daily activity, which grows with
+history, comes summed per day from `storage.reads`. The dashboard writes no SQL of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from calendly_pipeline.storage import reads
 
 TABLES = {
     "seats": "analytics.seat_utilization",
@@ -37,7 +40,7 @@ class DashboardData:
     seats: pd.DataFrame
     feature_adoption: pd.DataFrame
     org_feature_adoption: pd.DataFrame
-    daily_activity: pd.DataFrame
+    daily_activity: pd.DataFrame  # summed over hosts: a row per day (`reads.daily_totals`)
     event_type_usage: pd.DataFrame
     seat_history: pd.DataFrame
     sync_info: dict[str, Any]
@@ -74,7 +77,11 @@ def load(database: str) -> DashboardData:
     with con:
         for key, table in TABLES.items():
             try:
-                frames[key] = _to_utc(con.table(table).df())
+                frames[key] = (
+                    reads.daily_totals(con)
+                    if key == "daily_activity"
+                    else _to_utc(con.table(table).df())
+                )
             except duckdb.CatalogException:
                 raise DashboardError(
                     f"DuckDB file {database!r} has no table {table}; "

@@ -20,6 +20,7 @@ from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
+    SMALL_TABLES,
     summarize_chunks,
     tables_from_summary,
 )
@@ -68,7 +69,7 @@ def utilization_tables(
             raise dg.Failure("no sync has run yet: materialize raw/organizations first")
         as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
         plan = str(info["plan"])
-        frames = reads.raw_frames(conn, exclude=EVENT_CHUNK_COLUMNS)
+        frames = reads.raw_frames(conn, tables=SMALL_TABLES)
         writes.replace_all(conn, daily_spec, pd.DataFrame(columns=daily_spec.primary_key))
         chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
         summary = summarize_chunks(frames, chunks, config, as_of, write_daily)

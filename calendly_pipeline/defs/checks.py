@@ -1,7 +1,8 @@
 """Asset checks: the connection, key integrity, seat arithmetic, adoption shares, freshness.
 
-The logic is in `transforms.checks` (pure pandas); these wrappers only read the tables and turn
-`(passed, message)` into an `AssetCheckResult` whose description names the offending rows.
+The verdicts are in `transforms.checks` (pure pandas); the raw tables' counts come from
+`storage.quality` (SQL, so a year of events is never copied out). These wrappers only read and
+turn `(passed, message)` into an `AssetCheckResult` whose description names the offending rows.
 """
 
 import dagster as dg
@@ -10,7 +11,9 @@ from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.client.check import check_connection
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.storage import reads
+from calendly_pipeline.storage import quality, reads
+from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import checks
 
 EVENTS = dg.AssetKey(["raw", "scheduled_events"])
@@ -56,8 +59,19 @@ def connection_check(calendly: CalendlyResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset=EVENTS, description="Every scheduled event has a unique, non-null URI.")
 def events_unique(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
-        events = reads.read_table(conn, "scheduled_events", columns=["uri"])
-    return _result(checks.check_unique_keys(events, ["uri"], "raw.scheduled_events"))
+        report = quality.key_report(conn, rt.SCHEDULED_EVENTS)
+    return _result(_keys(rt.SCHEDULED_EVENTS, report))
+
+
+def _keys(spec: TableSpec, report: quality.KeyReport) -> checks.CheckResult:
+    return checks.key_result(
+        spec.qualified_name,
+        spec.primary_key,
+        report.rows,
+        report.null_keys,
+        report.shared,
+        report.examples,
+    )
 
 
 @dg.asset_check(
@@ -82,16 +96,10 @@ def events_fresh(
 )
 def invitees_consistent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
-        frames = {
-            "invitees": reads.read_table(
-                conn, "invitees", columns=["uri", "event_uri", "deleted_at"]
-            ),
-            "scheduled_events": reads.read_table(
-                conn, "scheduled_events", columns=["uri", "deleted_at"]
-            ),
-        }
-    unique = checks.check_unique_keys(frames["invitees"], ["uri"], "raw.invitees")
-    orphans = checks.check_invitees_have_events(frames)
+        keys = quality.key_report(conn, rt.INVITEES)
+        orphan = quality.orphan_invitees(conn)
+    unique = _keys(rt.INVITEES, keys)
+    orphans = checks.orphans_result(orphan.live, orphan.orphans, orphan.examples)
     passed = unique[0] and orphans[0]
     return _result((passed, f"{unique[1]}; {orphans[1]}"))
 

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from calendly_pipeline.storage.migrations import analytics_tables
-from calendly_pipeline.storage.naming import table_ref
+from calendly_pipeline.storage.naming import ident, table_ref
 from calendly_pipeline.storage.raw_tables import (
     EVENT_HOSTS,
     INVITEES,
@@ -73,17 +73,18 @@ def raw_frames(
     conn: duckdb.DuckDBPyConnection,
     *,
     columns: Mapping[str, Sequence[str]] | None = None,
-    exclude: Iterable[str] = (),
+    tables: Iterable[str] | None = None,
     catalog: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every raw table but those named in `exclude`, keyed by table name
+    """The raw tables named in `tables` (default: all), keyed by table name
     (`"scheduled_events"`), for the utilization model; `columns` limits the tables it names to
     those columns."""
-    only, skip = columns or {}, set(exclude)
+    only = columns or {}
+    wanted = None if tables is None else set(tables)
     return {
         spec.name: read_table(conn, spec, columns=only.get(spec.name), catalog=catalog)
         for spec in RAW_TABLES
-        if spec.name not in skip
+        if wanted is None or spec.name in wanted
     }
 
 
@@ -188,3 +189,19 @@ def row_count(
 ) -> int:
     """Rows in one table: the `dagster/row_count` a table asset reports."""
     return conn.execute(f"SELECT count(*) FROM {table_ref(spec, catalog)}").fetchall()[0][0]
+
+
+def daily_totals(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> pd.DataFrame:
+    """`analytics.daily_activity` summed over hosts: a row per day rather than per host-day,
+    so an organization-wide chart reads days, not the whole history of every member."""
+    spec = find_spec("analytics.daily_activity")
+    counts = [c.name for c in spec.columns if c.type == "BIGINT"]
+    sums = ", ".join(f"CAST(sum({ident(c)}) AS BIGINT) AS {ident(c)}" for c in counts)
+    return (
+        conn.execute(
+            f"SELECT activity_date, {sums} FROM {table_ref(spec, catalog)} "
+            "GROUP BY activity_date ORDER BY activity_date"
+        )
+        .df()
+        .astype({"activity_date": "datetime64[us]"})
+    )

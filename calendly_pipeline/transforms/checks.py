@@ -23,38 +23,43 @@ def _listing(values: Iterable[object]) -> str:
     return ", ".join(items[:MAX_LISTED]) + more
 
 
+def key_result(
+    table: str,
+    keys: Sequence[str],
+    rows: int,
+    null_keys: int,
+    shared: int,
+    examples: Iterable[object],
+) -> CheckResult:
+    """The verdict on a table's key from its counts: `shared` rows share a key (`examples`
+    lists some) and `null_keys` rows have a null one."""
+    problems = []
+    if null_keys:
+        problems.append(f"{null_keys} row(s) with a null key")
+    if shared:
+        problems.append(f"{shared} rows share a key {tuple(keys)}: " + _listing(examples))
+    if problems:
+        return False, f"{table}: " + "; ".join(problems)
+    return True, f"{table}: {rows} rows, key {tuple(keys)} unique"
+
+
 def check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str) -> CheckResult:
     """No duplicated or null primary key: either would double or drop a seat or a meeting."""
     missing = [k for k in keys if k not in df.columns]
     if missing:
         return False, f"{table}: key column(s) {missing} missing"
-    null = df[df[list(keys)].isna().any(axis=1)]
-    dup = df[df.duplicated(list(keys), keep=False) & ~df.index.isin(null.index)]
-    problems = []
-    if len(null):
-        problems.append(f"{len(null)} row(s) with a null key at index {_listing(null.index)}")
-    if len(dup):
-        shown = dup[list(keys)].drop_duplicates().itertuples(index=False, name=None)
-        problems.append(
-            f"{len(dup)} rows share a key {tuple(keys)}: "
-            + _listing(k[0] if len(k) == 1 else k for k in shown)
-        )
-    if problems:
-        return False, f"{table}: " + "; ".join(problems)
-    return True, f"{table}: {len(df)} rows, key {tuple(keys)} unique"
+    null = df[list(keys)].isna().any(axis=1)
+    dup = df[df.duplicated(list(keys), keep=False) & ~null]
+    shown = dup[list(keys)].drop_duplicates().itertuples(index=False, name=None)
+    examples = [k[0] if len(k) == 1 else k for k in shown]
+    return key_result(table, keys, len(df), int(null.sum()), len(dup), examples)
 
 
-def check_invitees_have_events(frames: Frames) -> CheckResult:
+def orphans_result(live: int, orphans: int, examples: Iterable[object]) -> CheckResult:
     """Every live invitee belongs to a live event; an orphan would vanish from every metric."""
-    invitees = live(require(frames, "invitees", ["uri", "event_uri", "deleted_at"]))
-    events = live(require(frames, "scheduled_events", ["uri", "deleted_at"]))
-    orphans = invitees[~invitees["event_uri"].isin(events["uri"])]
-    if len(orphans):
-        return False, (
-            f"{len(orphans)} invitee(s) without a live event: "
-            + _listing(f"{r.uri} (event {r.event_uri})" for r in orphans.itertuples())
-        )
-    return True, f"all {len(invitees)} invitees belong to a live event"
+    if orphans:
+        return False, f"{orphans} invitee(s) without a live event: " + _listing(examples)
+    return True, f"all {live} invitees belong to a live event"
 
 
 def check_events_have_hosts(frames: Frames) -> CheckResult:

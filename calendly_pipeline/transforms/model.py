@@ -36,6 +36,18 @@ ANALYTICS_NAMES = (
     "event_type_usage",
     "seat_history",
 )
+# The raw tables the model reads whole; the event tables come in chunks (EVENT_CHUNK_COLUMNS).
+SMALL_TABLES = (
+    "organizations",
+    "organization_memberships",
+    "membership_snapshots",
+    "organization_invitations",
+    "groups",
+    "group_relationships",
+    "event_types",
+    "webhook_subscriptions",
+    "activity_log_entries",
+)
 
 
 def summarize_chunks(

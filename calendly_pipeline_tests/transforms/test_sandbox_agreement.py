@@ -16,6 +16,7 @@ from calendly_pipeline.transforms import flatten
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
+    SMALL_TABLES,
     build_analytics,
     summarize_chunks,
     tables_from_summary,
@@ -122,7 +123,7 @@ def test_month_chunks_from_duckdb_give_the_same_tables(
                 if spec.name in frames:
                     writes.replace_all(conn, spec, frames[spec.name])
         stored = reads.raw_frames(conn)
-        small = reads.raw_frames(conn, exclude=EVENT_CHUNK_COLUMNS)
+        small = reads.raw_frames(conn, tables=SMALL_TABLES)
         chunks = list(reads.event_chunks(conn, EVENT_CHUNK_COLUMNS))
     daily: list[pd.DataFrame] = []
     summary = summarize_chunks(small, chunks, config, as_of, daily.append)
