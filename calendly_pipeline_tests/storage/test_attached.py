@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from calendly_pipeline.storage import database, migrations, reads, writes
+from calendly_pipeline.storage import database, migrations, quality, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import flatten
 
@@ -73,3 +73,9 @@ def test_every_storage_function_on_an_attached_catalog(tmp_path: Path) -> None:
             frames["scheduled_events"]["start_time"].sort_values(ignore_index=True),
             frame["start_time"],
         )
+        chunks = list(reads.event_chunks(conn, {"invitees": ["uri"]}, catalog="remote"))
+        assert [len(c["scheduled_events"]) for c in chunks] == [3]  # all in January
+        assert len(chunks[0]["event_hosts"]) == 3 and chunks[0]["invitees"].empty
+        keys = quality.key_report(conn, rt.SCHEDULED_EVENTS, catalog="remote")
+        assert (keys.rows, keys.null_keys, keys.shared) == (3, 0, 0)
+        assert quality.orphan_invitees(conn, catalog="remote").live == 0
