@@ -6,6 +6,7 @@ read a month at a time (`transforms.summary`), so memory does not grow with the 
 """
 
 from collections.abc import Iterator
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -54,12 +55,23 @@ def utilization_tables(
 ) -> Iterator[dg.MaterializeResult]:
     config = sync_settings.utilization()
     daily_spec = SPECS["daily_activity"]
-    daily_rows, daily_sample = 0, pd.DataFrame()
+    months: list[date] = []
+    daily_sample = pd.DataFrame()
 
     def write_daily(frame: pd.DataFrame) -> None:
-        nonlocal daily_rows, daily_sample
-        daily_rows += writes.upsert(conn, daily_spec, frame)
-        daily_sample = frame.tail(PREVIEW_ROWS) if len(frame) else daily_sample
+        """A chunk's rows span one UTC month; only rows that changed since the last sync are
+        written, so a daily sync rewrites the trailing days, not the whole history."""
+        nonlocal daily_sample
+        if frame.empty:
+            return
+        first = frame["activity_date"].min()
+        start = date(first.year, first.month, 1)
+        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        writes.replace_window(
+            conn, daily_spec, frame, "activity_date", start, end, only_changed=True
+        )
+        months.append(start)
+        daily_sample = frame.tail(PREVIEW_ROWS)
 
     # One connection and one transaction: chunks are read, reduced and their daily rows written
     # as they come, and nothing is visible until every table is complete.
@@ -70,9 +82,10 @@ def utilization_tables(
         as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
         plan = str(info["plan"])
         frames = reads.raw_frames(conn, tables=SMALL_TABLES)
-        writes.replace_all(conn, daily_spec, pd.DataFrame(columns=daily_spec.primary_key))
         chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
         summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
+        writes.keep_months(conn, daily_spec, "activity_date", months)
+        daily_rows = reads.row_count(conn, daily_spec)
         tables = tables_from_summary(frames, summary, config, as_of)
         for name, frame in tables.items():
             writes.replace_all(conn, SPECS[name], frame)

@@ -115,9 +115,13 @@ def _replace(
     scope: str | None,
     params: list[Any],
     catalog: str | None,
+    only_changed: bool = False,
 ) -> int:
     """Make the rows of `spec` that match the SQL condition `scope`, plus the rows of `df`,
     equal to `df` (`scope=None` deletes nothing: an upsert). Returns rows written.
+
+    `only_changed` (with a `scope`) writes only the rows of `df` that differ from the stored
+    rows in scope: rewriting a month of unchanged rows would cost time and transaction memory.
 
     Rows in scope whose key `df` lacks are deleted; `df` is then inserted-or-replaced by key, so
     a key on both sides is updated in place (deleting and re-inserting a key in one transaction
@@ -143,11 +147,15 @@ def _replace(
             return run(conn, f"INSERT INTO {target} BY NAME SELECT {select} FROM {frame}")[0][0]
         keys = ", ".join(ident(k) for k in spec.primary_key)
         latest = "ORDER BY updated_at DESC NULLS LAST" if "updated_at" in present else ""
-        return run(
-            conn,
-            f"INSERT OR REPLACE INTO {target} BY NAME SELECT {select} FROM {frame} "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1",
-        )[0][0]
+        rows = (
+            f"SELECT {select} FROM {frame} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1"
+        )
+        if only_changed and scope is not None:
+            stored = ", ".join(ident(c.name) for c in spec.columns)
+            rows = f"({rows}) EXCEPT SELECT {stored} FROM {target} WHERE {scope}"
+            return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}", params)[0][0]
+        return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}")[0][0]
 
 
 def replace_all(
@@ -171,8 +179,10 @@ def replace_window(
     end: datetime | date,
     *,
     catalog: str | None = None,
+    only_changed: bool = False,
 ) -> int:
-    """Replace the rows with `column` in [start, end) by `df`. Returns rows written.
+    """Replace the rows with `column` in [start, end) by `df`. Returns rows written (with
+    `only_changed`, only rows that differ from the stored ones are written).
 
     Every row of `df` must fall inside the window, otherwise a re-run would not replace it.
     """
@@ -195,7 +205,31 @@ def replace_window(
                     f"{outside} row(s) for {spec.qualified_name} have {column} outside "
                     f"[{start}, {end})"
                 )
-        return _replace(conn, spec, df, f"{col} >= ? AND {col} < ?", [start, end], catalog)
+        scope = f"{col} >= ? AND {col} < ?"
+        return _replace(conn, spec, df, scope, [start, end], catalog, only_changed)
+
+
+def keep_months(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    column: str,
+    months: Iterable[date],
+    *,
+    catalog: str | None = None,
+) -> int:
+    """Delete the rows whose `column` lies in a calendar month not in `months` (their first
+    days): what a month-by-month `replace_window` leaves of months that have no rows any more.
+    Returns rows deleted."""
+    if column not in spec.column_names:
+        raise FrameMismatchError(f"{spec.qualified_name} has no column {column!r}")
+    col = ident(column)
+    with transaction(conn):
+        return run(
+            conn,
+            f"DELETE FROM {table_ref(spec, catalog)} "
+            f"WHERE NOT list_contains(?, CAST(date_trunc('month', {col}) AS DATE))",
+            [sorted(set(months))],
+        )[0][0]
 
 
 def upsert(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from calendly_pipeline.sandbox import FaultConfig
+from calendly_pipeline.storage import database, reads
+from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.model import build_analytics
 from calendly_pipeline_tests.pipeline.harness import Pipeline, pipeline
 
 TABLES = [
@@ -73,11 +77,11 @@ def test_daily_run_catches_cancellations_and_no_shows(synced: Pipeline) -> None:
         [synced.today, synced.today],
     )
     upcoming = synced.query(
-        "SELECT uri FROM raw.scheduled_events WHERE status = 'active' AND start_time > ? "
-        "ORDER BY start_time LIMIT 1",
+        "SELECT uri, start_time FROM raw.scheduled_events WHERE status = 'active' "
+        "AND start_time > ? ORDER BY start_time LIMIT 1",
         [synced.today],
     )
-    (past_event, past_invitee), ((future_event,),) = past[0], upcoming
+    (past_event, past_invitee), ((future_event, future_start),) = past[0], upcoming
     world.mark_no_show(past_invitee)
     world.cancel_event(future_event, by="invitee", reason="conflict")
     world.advance(days=1)
@@ -91,6 +95,22 @@ def test_daily_run_catches_cancellations_and_no_shows(synced: Pipeline) -> None:
         "SELECT status, canceler_type FROM raw.scheduled_events WHERE uri = ?", [future_event]
     ) == [("canceled", "invitee")]
     assert past_event  # the no-show's event stays active
+    # daily_activity was rewritten month by month, changed rows only: it must still equal the
+    # table computed from scratch over everything stored.
+    with database.connection(synced.database, read_only=True) as conn:
+        frames = reads.raw_frames(conn)
+        info = reads.read_sync_info(conn)
+        stored = reads.read_table(conn, "daily_activity")
+    as_of = pd.Timestamp(info["synced_at"])
+    fresh = build_analytics(frames, UtilizationConfig(), as_of)["daily_activity"]
+    keys = ["activity_date", "user_uri"]
+    pd.testing.assert_frame_equal(
+        stored.sort_values(keys, ignore_index=True),
+        fresh.sort_values(keys, ignore_index=True),
+        check_dtype=False,
+    )
+    day = pd.Timestamp(future_start.date())
+    assert stored.loc[stored["activity_date"] == day, "canceled_by_invitee"].sum() >= 1
 
 
 def test_upstream_deletion_is_marked_and_personal_data_erased(synced: Pipeline) -> None:

@@ -298,3 +298,47 @@ def test_replace_all_keeps_exactly_the_new_rows(conn: duckdb.DuckDBPyConnection)
         pd.testing.assert_frame_equal(stored(conn, rt.GROUPS), new)
     assert writes.replace_all(conn, rt.GROUPS, new.iloc[:0]) == 0
     assert reads.table_counts(conn)["raw.groups"] == 0
+
+
+def _daily(days: list[date], scheduled: int = 1) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "activity_date": pd.to_datetime(days).astype("datetime64[us]"),
+            "user_uri": "https://api.calendly.com/users/U1",
+            "scheduled": scheduled,
+            **dict.fromkeys(
+                [
+                    "completed",
+                    "canceled_by_host",
+                    "canceled_by_invitee",
+                    "no_show",
+                    "rescheduled",
+                    "invitee_bookings",
+                ],
+                0,
+            ),
+        }
+    )
+
+
+def test_month_rewrite_writes_only_changed_rows_and_drops_empty_months(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    spec = reads.find_spec("analytics.daily_activity")
+    jan = [date(2026, 1, d) for d in (5, 6, 7)]
+    feb = [date(2026, 2, 2)]
+    window = (date(2026, 1, 1), date(2026, 2, 1))
+    assert writes.replace_window(conn, spec, _daily(jan), "activity_date", *window) == 3
+    writes.upsert(conn, spec, _daily(feb))
+    same = writes.replace_window(
+        conn, spec, _daily(jan), "activity_date", *window, only_changed=True
+    )
+    assert same == 0  # nothing changed, nothing rewritten
+    changed = _daily(jan[:2]).assign(scheduled=[1, 5])  # one row changed, one gone
+    assert (
+        writes.replace_window(conn, spec, changed, "activity_date", *window, only_changed=True) == 1
+    )
+    stored = reads.read_table(conn, spec).sort_values("activity_date", ignore_index=True)
+    assert stored["scheduled"].tolist() == [1, 5, 1] and len(stored) == 3
+    assert writes.keep_months(conn, spec, "activity_date", [date(2026, 1, 1)]) == 1
+    assert reads.read_table(conn, spec)["activity_date"].max() == pd.Timestamp(jan[1])
