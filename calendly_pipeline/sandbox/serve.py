@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -144,6 +145,11 @@ def serve_forever(
         raise SystemExit(str(exc)) from None
     sandbox = Sandbox(replace(cfg), host=host, port=port)
     sandbox.start()
+    # Ctrl-C and SIGTERM only set a flag: a KeyboardInterrupt raised inside Thread.join can
+    # leave the interpreter unable to shut down, and `kill` deserves the same clean stop.
+    stop_requested = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop_requested.set())
     counts = sandbox.world.counts()
     print(f"Calendly sandbox listening on {sandbox.base_url}")
     print(f"Demo owner token (personal access token): {sandbox.tokens['owner']}")
@@ -155,9 +161,7 @@ def serve_forever(
     print(SYNTHETIC_NOTE)
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        while sandbox._thread.is_alive():
-            sandbox._thread.join(timeout=0.5)
-    except KeyboardInterrupt:
-        pass
+        while sandbox._thread.is_alive() and not stop_requested.wait(timeout=0.5):
+            pass
     finally:
         sandbox.stop()
