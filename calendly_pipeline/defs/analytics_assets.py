@@ -64,13 +64,7 @@ def utilization_tables(
         nonlocal daily_sample
         if frame.empty:
             return
-        first = frame["activity_date"].min()
-        start = date(first.year, first.month, 1)
-        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        writes.replace_window(
-            conn, daily_spec, frame, "activity_date", start, end, only_changed=True
-        )
-        months.append(start)
+        months.append(writes.replace_month(conn, daily_spec, frame, "activity_date"))
         daily_sample = frame.tail(PREVIEW_ROWS)
 
     # One connection and one transaction: chunks are read, reduced and their daily rows written

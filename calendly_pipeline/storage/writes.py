@@ -209,6 +209,24 @@ def replace_window(
         return _replace(conn, spec, df, scope, [start, end], catalog, only_changed)
 
 
+def replace_month(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    column: str,
+    *,
+    catalog: str | None = None,
+) -> date:
+    """`replace_window(only_changed=True)` over the calendar month of `df`'s rows (all in one
+    month, else it raises), for tables rewritten a month at a time. Returns the month's first
+    day, for `keep_months`."""
+    first = pd.Timestamp(df[column].min())
+    start = date(first.year, first.month, 1)
+    end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    replace_window(conn, spec, df, column, start, end, catalog=catalog, only_changed=True)
+    return start
+
+
 def keep_months(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,

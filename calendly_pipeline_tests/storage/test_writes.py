@@ -340,5 +340,8 @@ def test_month_rewrite_writes_only_changed_rows_and_drops_empty_months(
     )
     stored = reads.read_table(conn, spec).sort_values("activity_date", ignore_index=True)
     assert stored["scheduled"].tolist() == [1, 5, 1] and len(stored) == 3
+    assert writes.replace_month(conn, spec, changed, "activity_date") == date(2026, 1, 1)
+    with pytest.raises(ValueError, match="outside"):
+        writes.replace_month(conn, spec, _daily([*jan, *feb]), "activity_date")
     assert writes.keep_months(conn, spec, "activity_date", [date(2026, 1, 1)]) == 1
     assert reads.read_table(conn, spec)["activity_date"].max() == pd.Timestamp(jan[1])
