@@ -61,3 +61,30 @@ def test_busy_port_is_a_clear_error(tiny_sandbox: Sandbox) -> None:
     port = int(tiny_sandbox.base_url.rsplit(":", 1)[1])
     with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
         Sandbox(SandboxConfig(scale="tiny"), port=port).start()
+
+
+def _ignore_stop_signals() -> None:
+    """What a background job or some CI runners hand a child: SIGINT and SIGTERM ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_cli_stops_even_when_started_with_stop_signals_ignored(stop: signal.Signals) -> None:
+    command = [sys.executable, "-m", "calendly_pipeline.cli", "sandbox", "--port", "0",
+               "--scale", "tiny", "--as-of", "2026-06-30"]  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_ignore_stop_signals,
+    )
+    try:
+        for line in proc.stdout:
+            if "Ctrl-C" in line:
+                break
+        proc.send_signal(stop)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
