@@ -71,7 +71,8 @@ MEETING_COLUMNS = ["cutoff", "user_uri", *(f"meetings_{d}d" for d in MEETING_WIN
 
 @dataclass(frozen=True)
 class EventSummary:
-    """What the model keeps of a chunk of events; `merge` folds two into one of the same shape."""
+    """What the model keeps of a chunk of events; `merge` folds two into one of the same shape
+    (without daily rows: those are final per chunk and handed on before any merge)."""
 
     uses: pd.DataFrame  # USE_COLUMNS: per user, feature and month of use, up to as_of
     signals: pd.DataFrame  # SIGNAL_COLUMNS: latest meeting signal per user and month
@@ -87,7 +88,7 @@ class EventSummary:
             .groupby(["cutoff", "user_uri"], as_index=False, sort=False)
             .sum(),
             type_outcomes=self.type_outcomes.add(other.type_outcomes, fill_value=0).astype("int64"),
-            daily=pd.concat([self.daily, other.daily], ignore_index=True),
+            daily=self.daily.iloc[0:0],  # final per chunk: written by the caller, never merged
         )
 
     def without_daily(self) -> EventSummary:
