@@ -39,7 +39,7 @@ from calendly_pipeline.sandbox.pagination import (
     page_of,
     parse_count,
 )
-from calendly_pipeline.sandbox.world import World
+from calendly_pipeline.sandbox.world import INVITEE_SLOTS, World
 
 NOT_IN_ORG = "This user is not in your organization"
 ALSO_ORG = (
@@ -361,6 +361,7 @@ class Api:
             et
             for et in w.data.event_types
             if et.deleted_us is None
+            and et.idx != w.unlisted_event_type
             and (user is None or user in et.hosts)
             and (active is None or et.active == active)
             and (managed is None or et.admin_managed == managed)
@@ -511,17 +512,21 @@ class Api:
         w = self.world
         eid = self._event_for(request.path_params["event_uuid"], c)
         ident = w.lookup("invitee", request.path_params["invitee_uuid"])
-        if ident is None or ident // 64 != eid or not w.invitee_exists(eid, ident % 64):
+        if ident is None or ident // INVITEE_SLOTS != eid:
             raise not_found()
-        return {"resource": w.invitee_json(eid, ident % 64)}
+        k = ident % INVITEE_SLOTS
+        if not w.invitee_exists(eid, k):
+            raise not_found()
+        return {"resource": w.invitee_json(eid, k)}
 
     def no_show(self, request: Request, c: Caller) -> dict:
         w = self.world
         ident = w.lookup("no_show", request.path_params["uuid"])
-        if ident is None or not w.invitee_exists(ident // 64, ident % 64):
+        if ident is None or not w.invitee_exists(*divmod(ident, INVITEE_SLOTS)):
             raise not_found()
-        self._event_for(w.uri("event", ident // 64), c)
-        out = w.no_show_json(ident // 64, ident % 64)
+        eid, k = divmod(ident, INVITEE_SLOTS)
+        self._event_for(w.uri("event", eid), c)
+        out = w.no_show_json(eid, k)
         if out is None:
             raise not_found()
         return {"resource": out}

@@ -65,6 +65,44 @@ class FaultConfig:
         return not self.paths or route in self.paths
 
 
+# An event status outside the spec's `active|canceled`, as a newer API version might send.
+UNKNOWN_EVENT_STATUS = "tentative"
+
+
+@dataclass(frozen=True)
+class WildData:
+    """Data a real account may hold that our own generator never makes; every knob defaults to off.
+
+    The pipeline meets these on real servers (docs/sandbox.md, "Wild data"); seeded, so the
+    same knobs pick the same records. None of them changes the manifest's verdicts.
+    """
+
+    # Share of scheduled events served with a status the spec does not list
+    # (`UNKNOWN_EVENT_STATUS`).
+    unknown_event_status_rate: float = 0.0
+    # The organization's `plan` served under this name (e.g. "enterprise_plus"); the world's own
+    # plan gates stay those of `SandboxConfig.plan`.
+    unknown_plan: str | None = None
+    # One past group event (the seed picks it) gets this many invitees (up to 127), so an
+    # invitee list pages past count=100.
+    big_event_invitees: int = 0
+    # One booked event type is left out of `/event_types` (as a type shared from outside the
+    # organization would be) while `/event_types/{uuid}` still answers.
+    unlisted_event_type: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.unknown_event_status_rate <= 1.0:
+            raise ValueError(
+                "WildData.unknown_event_status_rate must be between 0 and 1, "
+                f"got {self.unknown_event_status_rate}"
+            )
+        if not 0 <= self.big_event_invitees <= 127:
+            raise ValueError(
+                f"WildData.big_event_invitees must be 0..127, got {self.big_event_invitees}"
+            )
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     """What to simulate. Same (seed, as_of, scale) gives byte-identical pages (modulo base URL)."""
@@ -75,6 +113,7 @@ class SandboxConfig:
     plan: str = "enterprise"
     rate_limit_per_minute: int = 500
     faults: FaultConfig = field(default_factory=FaultConfig)
+    wild: WildData = field(default_factory=WildData)
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from calendly_pipeline.sandbox.config import SandboxConfig
+from calendly_pipeline.sandbox.config import UNKNOWN_EVENT_STATUS, SandboxConfig, WildData
 from calendly_pipeline.sandbox.features import BIT, GUESTS_BIT, LOCATION_CODE, LOCATIONS
 from calendly_pipeline.sandbox.generate import (
     CANCEL_REASONS,
@@ -37,6 +37,8 @@ from calendly_pipeline.sandbox.ids import (
 )
 
 ACCESS_TOKEN_LIFETIME_US = 2 * US_PER_HOUR
+# Invitee (and no-show) ids are event id * INVITEE_SLOTS + position: room for 127 invitees (int8).
+INVITEE_SLOTS = 128
 CONFERENCE_RETENTION_US = 180 * US_PER_DAY
 EDITABLE_EVENT_TYPE_FIELDS = frozenset(
     {
@@ -94,6 +96,7 @@ class World:
             [et.features for et in self.data.event_types], dtype=np.uint32
         )
         self._build_comms()
+        self.unknown_status_events, self.unlisted_event_type = self._apply_wild(cfg.wild)
         self.tokens: dict[str, Token] = {}
         digest = hashlib.blake2b(f"sandbox-secrets:{cfg.seed}".encode(), digest_size=32).hexdigest()
         self.pats = {
@@ -114,6 +117,34 @@ class World:
         self.refresh_tokens: dict[str, int] = {self.oauth.refresh_token: d.owner}
         self.auth_codes: dict[str, int] = {self.oauth.authorization_code: d.owner}
 
+    def _apply_wild(self, wild: WildData) -> tuple[frozenset[int], int | None]:
+        """The `WildData` knobs: (events served with an unknown status, the unlisted event type).
+
+        The big group event gets its invitees here; the other knobs act where JSON is built.
+        """
+        ev = self.data.events
+        eids = np.arange(len(ev))
+        plain = (ev.status == 0) & ~ev.deleted
+        unknown: frozenset[int] = frozenset()
+        if wild.unknown_event_status_rate:
+            draw = np.asarray([mix64(wild.seed, int(e), 13) % 10_000 for e in eids])
+            share = round(wild.unknown_event_status_rate * 10_000)
+            unknown = frozenset(int(e) for e in eids[plain & (draw < share)])
+        past = plain & (ev.start < self.now_us)
+        if wild.big_event_invitees:
+            group = past & np.asarray([self.data.event_types[t].limit > 1 for t in ev.et])
+            candidates = eids[group]
+            if not len(candidates):
+                raise ValueError("WildData.big_event_invitees: this world has no past group event")
+            ev.n_inv[candidates[mix64(wild.seed, 17) % len(candidates)]] = wild.big_event_invitees
+        unlisted = None
+        if wild.unlisted_event_type:
+            # A type booked in the week before as_of, so a short sync window meets it.
+            recent = past & (ev.start >= self.now_us - 7 * US_PER_DAY)
+            types = sorted({int(t) for t in ev.et[recent]})
+            unlisted = types[mix64(wild.seed, 19) % len(types)]
+        return unknown, unlisted
+
     # -- identifiers
     def uri(self, kind: str, ident: int) -> str:
         return f"{self.base}/{_PATHS[kind]}/{self.codec.encode(kind, ident)}"
@@ -128,7 +159,8 @@ class World:
         return f"{self.org_uri()}/invitations/{self.codec.encode('invitation', idx)}"
 
     def invitee_uri(self, eid: int, k: int) -> str:
-        return f"{self.uri('event', eid)}/invitees/{self.codec.encode('invitee', eid * 64 + k)}"
+        uuid = self.codec.encode("invitee", eid * INVITEE_SLOTS + k)
+        return f"{self.uri('event', eid)}/invitees/{uuid}"
 
     def lookup(self, kind: str, text: str) -> int | None:
         """Resolve a URI or bare UUID of `kind` to its index (None if unknown)."""
@@ -149,8 +181,8 @@ class World:
             "relationship": len(d.relationships),
             "event_type": len(d.event_types),
             "event": len(d.events),
-            "invitee": len(d.events) * 64,
-            "no_show": len(d.events) * 64,
+            "invitee": len(d.events) * INVITEE_SLOTS,
+            "no_show": len(d.events) * INVITEE_SLOTS,
             "routing_form": len(d.routing_forms),
             "submission": len(d.submissions),
             "webhook": len(d.webhooks),
@@ -221,7 +253,7 @@ class World:
             "uri": self.org_uri(),
             "name": d.org_name,
             "kind": "multiple",
-            "plan": d.plan,
+            "plan": self.cfg.wild.unknown_plan or d.plan,
             "stage": "free" if d.plan == "basic" else "paid",
             "created_at": fmt_us(d.org_created_us),
             "updated_at": fmt_us(d.org_created_us + 7 * US_PER_DAY),
@@ -365,7 +397,11 @@ class World:
             "uri": self.uri("event", eid),
             "name": et.name,
             "meeting_notes_plain": None,
-            "status": "canceled" if canceled else "active",
+            "status": "canceled"
+            if canceled
+            else UNKNOWN_EVENT_STATUS
+            if eid in self.unknown_status_events
+            else "active",
             "start_time": fmt_us(start),
             "end_time": fmt_us(start + int(ev.duration[eid]) * 60_000_000),
             "event_type": self.uri("event_type", et.idx),
@@ -373,7 +409,7 @@ class World:
             "invitees_counter": {
                 "total": n_inv,
                 "active": sum(1 for k in range(n_inv) if self.invitee_status(eid, k) == "active"),
-                "limit": et.limit,
+                "limit": max(et.limit, n_inv),
             },
             "created_at": fmt_us(created),
             "updated_at": fmt_us(int(ev.updated[eid])),
@@ -575,7 +611,7 @@ class World:
             no_show = start + US_PER_HOUR
         if no_show is not None and no_show is not False:
             out["no_show"] = {
-                "uri": self.uri("no_show", eid * 64 + k),
+                "uri": self.uri("no_show", eid * INVITEE_SLOTS + k),
                 "created_at": fmt_us(no_show),
             }
             updated = max(updated, no_show)
@@ -823,9 +859,9 @@ class World:
 
     def _invitee_id(self, invitee_uri: str) -> tuple[int, int]:
         ident = self.lookup("invitee", invitee_uri)
-        if ident is None or not self.invitee_exists(ident // 64, ident % 64):
+        if ident is None or not self.invitee_exists(*divmod(ident, INVITEE_SLOTS)):
             raise ValueError(f"unknown invitee {invitee_uri!r}")
-        return ident // 64, ident % 64
+        return divmod(ident, INVITEE_SLOTS)
 
     def _member_id(self, user_uri: str) -> int:
         idx = self.lookup("user", user_uri)
@@ -963,7 +999,7 @@ class World:
             overlay["no_show"] = overlay["updated_us"] = self.now_us
             self.extra_bits[eid] = self.extra_bits.get(eid, 0) | BIT["no_show_marking"]
             self.data.events.updated[eid] = self.now_us
-            return self.uri("no_show", eid * 64 + k)
+            return self.uri("no_show", eid * INVITEE_SLOTS + k)
 
     def remove_member(self, user_uri: str) -> None:
         with self.lock:
