@@ -228,11 +228,18 @@ def adoption_heatmap(data: DashboardData) -> Matrix | None:
 
 
 def adoption_trend(data: DashboardData) -> Matrix | None:
-    """Adoption share (% of active seats) per feature and month, most adopted last month first."""
+    """Adoption share (% of active seats) per feature and month, most adopted last month first.
+
+    A month without an active seat has no share (NULL), so it has no column; an organization
+    that never had an active seat (brand new, the owner alone) has no trend at all.
+    """
     ofa = data.org_feature_adoption
-    if ofa.empty:
+    shares = ofa.loc[ofa["adoption_share"].notna()]
+    if shares.empty:
         return None
-    grid = ofa.pivot_table(index="feature", columns="month", values="adoption_share", aggfunc="max")
+    grid = shares.pivot_table(
+        index="feature", columns="month", values="adoption_share", aggfunc="max"
+    )
     grid = (grid.reindex(ofa["feature"].unique()).fillna(0) * 100).round(0)
     not_in_plan = set(ofa.loc[~ofa["in_plan"].astype(bool), "feature"])
     labelled = ofa.assign(
