@@ -153,6 +153,9 @@ def serve_forever(
     counts = sandbox.world.counts()
     print(f"Calendly sandbox listening on {sandbox.base_url}")
     print(f"Demo owner token (personal access token): {sandbox.tokens['owner']}")
+    # The demo OAuth app accepts loopback redirect URIs on any port (`calendly-pipeline connect`).
+    print(f"OAuth client id: {sandbox.oauth.client_id}")
+    print(f"OAuth client secret: {sandbox.oauth.client_secret}")
     print(f"Organization: {sandbox.world.data.org_name} ({plan}), as of {cfg.resolved_as_of}")
     print(
         f"  {counts['memberships']} members, {counts['pending_invitations']} pending invitations, "
