@@ -1,4 +1,4 @@
-"""The Starlette application: Calendly API v2 read endpoints, OAuth token endpoint, world controls.
+"""The Starlette application: Calendly API v2 read endpoints, OAuth (see oauth.py), controls.
 
 Request flow: `Gate` (pure ASGI: rate limit, faults, `Date` and `X-RateLimit-*` headers, stats)
 wraps the Starlette router, whose handlers authenticate, scope, filter and paginate.
@@ -7,7 +7,6 @@ wraps the Starlette router, whose handlers authenticate, scope, filter and pagin
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import random
 import re
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from calendly_pipeline.sandbox import oauth
 from calendly_pipeline.sandbox.config import PLANS, FaultConfig
 from calendly_pipeline.sandbox.ids import fmt_us, parse_ts_us
 from calendly_pipeline.sandbox.manifest import build_manifest
@@ -724,61 +724,6 @@ class Api:
 # ~~~
 # OAuth and world controls
 # ~~~
-async def oauth_token(request: Request) -> Response:
-    world: World = request.app.state.world
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
-    client_id, client_secret = form.get("client_id"), form.get("client_secret")
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
-        except ValueError:
-            client_id = None
-    if client_id != world.oauth.client_id or client_secret != world.oauth.client_secret:
-        return JSONResponse(
-            {"error": "invalid_client", "error_description": "Client authentication failed."},
-            status_code=401,
-        )
-    grant = form.get("grant_type")
-    with world.lock:
-        if grant == "authorization_code":
-            user = world.auth_codes.pop(str(form.get("code")), None)
-            if form.get("redirect_uri") not in (None, world.oauth.redirect_uri):
-                user = None
-        elif grant == "refresh_token":
-            user = world.refresh_tokens.pop(str(form.get("refresh_token")), None)
-        else:
-            return JSONResponse(
-                {
-                    "error": "unsupported_grant_type",
-                    "error_description": "grant_type must be authorization_code or refresh_token",
-                },
-                status_code=400,
-            )
-        if user is None or not world.is_member(user):
-            return JSONResponse(
-                {
-                    "error": "invalid_grant",
-                    "error_description": "The provided authorization grant is invalid, expired, "
-                    "revoked or was issued to another client.",
-                },
-                status_code=400,
-            )
-        access, refresh = world.issue_access_token(user)
-        return JSONResponse(
-            {
-                "token_type": "Bearer",
-                "access_token": access,
-                "refresh_token": refresh,
-                "scope": "default",
-                "created_at": world.now_us // 1_000_000,
-                "expires_in": 7200,
-                "owner": world.uri("user", user),
-                "organization": world.org_uri(),
-            }
-        )
-
-
 CONTROLS = (
     "advance",
     "book_event",
@@ -792,6 +737,8 @@ CONTROLS = (
     "delete_event_data",
     "revoke_token",
     "expire_access_tokens",
+    "revoke_grant",
+    "expire_refresh_tokens",
     "counts",
 )
 
@@ -1052,11 +999,12 @@ def build_app(world: World, rate_limit: int, faults: FaultConfig) -> Gate:
         Route(path, endpoint(getattr(api, name)), methods=["GET"]) for path, name in routes_spec
     ]
     routes += [
-        Route("/oauth/token", oauth_token, methods=["POST"]),
+        *(Route(path, handler, methods=methods) for path, handler, methods in oauth.routes()),
         Route("/_sandbox/{name}", control, methods=["GET", "POST"]),
     ]
     starlette.router.routes.extend(routes)
     starlette.state.world = world
+    starlette.state.oauth = oauth.OAuthServer(world)
     starlette.state.gate = gate
     return gate
 

@@ -1103,6 +1103,27 @@ class World:
                     expired += 1
             return expired
 
+    def revoke_grant(self, user_uri: str | None = None) -> int:
+        """The user (default: the demo owner) disconnects the OAuth app: every OAuth access and
+        refresh token of theirs stops working, so the pipeline must reconnect. Returns how many."""
+        with self.lock:
+            user = self.data.owner if user_uri is None else self._member_id(user_uri)
+            access = [t for t in self.tokens.values() if t.kind == "oauth" and t.user == user]
+            for t in access:
+                t.revoked = True
+            refresh = [r for r, owner in self.refresh_tokens.items() if owner == user]
+            for r in refresh:
+                del self.refresh_tokens[r]
+            return len(access) + len(refresh)
+
+    def expire_refresh_tokens(self) -> int:
+        """Every outstanding refresh token lapses (Calendly expires unused ones); access tokens
+        keep working until their own expiry. Returns how many lapsed."""
+        with self.lock:
+            lapsed = len(self.refresh_tokens)
+            self.refresh_tokens.clear()
+            return lapsed
+
     def counts(self) -> dict[str, int]:
         with self.lock:
             d = self.data
