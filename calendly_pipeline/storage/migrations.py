@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 import duckdb
 
 from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
-from calendly_pipeline.storage.raw_tables import META_TABLES, RAW_TABLES, SCHEMA_MIGRATIONS
+from calendly_pipeline.storage.raw_tables import (
+    META_TABLES,
+    RAW_TABLES,
+    REJECTED_RECORDS,
+    SCHEMA_MIGRATIONS,
+)
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.storage.writes import transaction
 
@@ -63,6 +68,11 @@ def add_columns(spec: TableSpec, *names: str) -> Callable[[str | None], list[str
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create raw and meta tables", create_tables(RAW_TABLES + META_TABLES)),
+    Migration(
+        2,
+        "meta.rejected_records: records the API served that could not be loaded",
+        create_tables([REJECTED_RECORDS]),
+    ),
 )
 
 

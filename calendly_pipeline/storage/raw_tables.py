@@ -532,4 +532,43 @@ INVITEE_SYNC = TableSpec(
     primary_key=("event_uri",),
 )
 
-META_TABLES: tuple[TableSpec, ...] = (SCHEMA_MIGRATIONS, SYNC_INFO, SYNC_RUNS, INVITEE_SYNC)
+REJECTED_RECORDS = TableSpec(
+    "meta",
+    "rejected_records",
+    "Records the API served that could not be loaded (a missing key, a required field that is "
+    "null or of the wrong type, an object where text was expected). Each is kept here as "
+    "served, with the reason, while the rest of its table loads. Full-refresh tables replace "
+    "their rejects on every read; windowed tables drop a reject once its key loads.",
+    (
+        Column("table_name", "VARCHAR", "Table the record was meant for, e.g. `raw.users`.", False),
+        Column(
+            "record_id",
+            "VARCHAR",
+            "SHA-256 of the table name and the record as served: the same bad record served "
+            "again is one row.",
+            False,
+        ),
+        _text(
+            "record_key",
+            "The row's key in its table when the record has one, else the API record's own "
+            "`uri`; NULL when neither exists.",
+        ),
+        Column(
+            "reason", "VARCHAR", "Why it was not loaded (names the field, never its value).", False
+        ),
+        Column("record", "JSON", "The API record as served."),
+        _text("asset", "Dagster asset that read it, e.g. `raw/users`."),
+        _text("partition", "Partition (range) of the run; '' when unpartitioned."),
+        _text("run_id", "Run that last rejected it."),
+        _ts("rejected_at", "When it was last rejected (API clock)"),
+    ),
+    primary_key=("table_name", "record_id"),
+)
+
+META_TABLES: tuple[TableSpec, ...] = (
+    SCHEMA_MIGRATIONS,
+    SYNC_INFO,
+    SYNC_RUNS,
+    INVITEE_SYNC,
+    REJECTED_RECORDS,
+)

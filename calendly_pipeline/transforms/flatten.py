@@ -3,6 +3,12 @@
 Pure pandas and stdlib: no HTTP, no DuckDB. At the 1M-event scale these functions see millions
 of dicts, so each makes one pass building plain row tuples and converts whole columns at the end
 (`to_frame`); no pandas call runs per row.
+
+A record that cannot be loaded (no key, a required field null or of the wrong type, an object
+where text was expected, a value that does not fit its column) is set aside in a `Rejects`
+collector with the reason, and the rest of its table loads. The rules come from the table specs
+(primary key and NOT NULL columns), not from per-table code. Without a collector a bad record is
+a `ValueError` naming it, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage.rejected import Rejected
 from calendly_pipeline.storage.spec import TableSpec, pandas_dtype
 
 Item = Mapping[str, Any]
@@ -70,26 +77,164 @@ def to_frame(
     return pd.DataFrame(data, index=index)
 
 
-def _build(spec: TableSpec, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
-    """Row tuples (one pass over the API items) -> columns -> typed frame."""
+class Rejects:
+    """Records set aside while flattening one payload, with the reason for each.
+
+    Pass the same collector to every table a payload feeds, parent table first: a record
+    rejected whole (an event without `uri`) is then skipped by its child tables (its hosts)
+    instead of being reported twice.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[Rejected] = []
+        self._whole: set[int] = set()  # id() of records rejected as a whole
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def add(self, spec: TableSpec, item: Any, reason: str, key: str | None, whole: bool) -> None:
+        if key is None and isinstance(item, Mapping) and isinstance(item.get("uri"), str):
+            key = item["uri"]
+        self.records.append(Rejected(spec.qualified_name, key, reason, item))
+        if whole:
+            self._whole.add(id(item))
+
+    def skips(self, item: Any) -> bool:
+        return id(item) in self._whole
+
+
+# Errors a row builder raises on a record of the wrong shape (a string where an object was
+# expected, a list of non-objects, a non-text email, ...).
+_MALFORMED = (AttributeError, TypeError, KeyError, ValueError, IndexError)
+_CONVERT_ERRORS = (ValueError, TypeError, OverflowError)
+# Python types a required (key or NOT NULL) value must have before pandas would coerce it.
+_REQUIRED_TYPES: dict[str, tuple[type, ...]] = {
+    "VARCHAR": (str,),
+    "INTEGER": (int,),
+    "BIGINT": (int,),
+    "TIMESTAMPTZ": (str,),
+    "DATE": (str,),
+}
+
+
+def _required(spec: TableSpec, names: Sequence[str]) -> list[tuple[int, str, tuple[type, ...]]]:
+    """(position, name, accepted types) of the key and NOT NULL columns a row must fill."""
+    types = {c.name: c.type for c in spec.columns}
+    needed = set(spec.primary_key) | {c.name for c in spec.columns if not c.nullable}
+    return [
+        (i, n, _REQUIRED_TYPES.get(types[n], (object,))) for i, n in enumerate(names) if n in needed
+    ]
+
+
+def _problem(row: tuple[Any, ...], required: list[tuple[int, str, tuple[type, ...]]]) -> str | None:
+    """Why the row cannot be loaded (naming the field, never its value), or None."""
+    for i, name, accepted in required:
+        value = row[i]
+        if value is None:
+            return f"{name}: missing"
+        if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
+            return f"{name}: {type(value).__name__}, not {accepted[0].__name__}"
+    return None
+
+
+def _key(row: tuple[Any, ...], spec: TableSpec, names: Sequence[str]) -> str | None:
+    parts = [row[names.index(k)] for k in spec.primary_key if k in names]
+    if len(parts) != len(spec.primary_key) or not all(isinstance(p, str) for p in parts):
+        return None
+    return " | ".join(parts)
+
+
+def _unfit(spec: TableSpec, names: Sequence[str], columns: list[list[Any]]) -> dict[int, str]:
+    """Rows holding a value that does not convert to its column's type, with the reason.
+
+    Only runs after a whole-column conversion failed, so the per-value cost is paid on bad
+    payloads alone.
+    """
+    types = {c.name: c.type for c in spec.columns}
+    bad: dict[int, str] = {}
+    for name, values in zip(names, columns, strict=True):
+        try:
+            _convert(types[name], values)
+            continue
+        except _CONVERT_ERRORS:
+            pass
+        for i, value in enumerate(values):
+            if i in bad:
+                continue
+            try:
+                _convert(types[name], [value])
+            except _CONVERT_ERRORS:
+                bad[i] = f"{name}: value does not fit {types[name]} ({type(value).__name__})"
+    return bad
+
+
+def _build(
+    spec: TableSpec,
+    names: Sequence[str],
+    rows_of: Callable[[Item], list[tuple[Any, ...]]],
+    items: Iterable[Item],
+    rejects: Rejects | None,
+    *,
+    whole: bool,
+) -> pd.DataFrame:
+    """API items -> row tuples (one pass) -> columns -> typed frame, setting bad records aside.
+
+    `whole`: each item is one row, so a bad row rejects its item for the child tables too.
+    """
+    sink = Rejects() if rejects is None else rejects
+    required = _required(spec, names)
+    table: list[tuple[Any, ...]] = []
+    sources: list[Any] = []
     # Millions of new tuples (and zip's per-row iterators) would trigger full garbage
     # collections, each walking every API dict still alive; nothing here makes a cycle.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        table = list(rows)
+        for item in items:
+            if sink.skips(item):
+                continue
+            try:
+                rows = rows_of(item)
+            except _MALFORMED as exc:
+                sink.add(spec, item, f"malformed record ({type(exc).__name__})", None, True)
+                continue
+            for row in rows:
+                problem = _problem(row, required)
+                if problem is None:
+                    table.append(row)
+                    sources.append(item)
+                else:
+                    sink.add(spec, item, problem, _key(row, spec, names), whole)
         columns = [list(c) for c in zip(*table, strict=True)] if table else [[] for _ in names]
     finally:
         if enabled:
             gc.enable()
-    return to_frame(spec, dict(zip(names, columns, strict=True)), rows=len(table))
+    try:
+        frame = to_frame(spec, dict(zip(names, columns, strict=True)), rows=len(table))
+    except ValueError:
+        bad = _unfit(spec, names, columns)
+        if not bad:
+            raise
+        for i, reason in bad.items():
+            sink.add(spec, sources[i], reason, _key(table[i], spec, names), whole)
+        keep = [i for i in range(len(table)) if i not in bad]
+        columns = [[c[i] for i in keep] for c in columns]
+        frame = to_frame(spec, dict(zip(names, columns, strict=True)), rows=len(keep))
+    if rejects is None and sink.records:
+        first = sink.records[0]
+        field = first.reason.split(":", 1)[0] in spec.column_names
+        raise ValueError(
+            f"{first.table}{'.' if field else ': '}{first.reason} ({len(sink)} record(s) cannot "
+            f"be loaded; first: {first.key or 'no key'})"
+        )
+    return frame
 
 
 def _collection(
     spec: TableSpec, names: Sequence[str], row: Callable[[Item], tuple[Any, ...]]
-) -> Callable[[Iterable[Item]], pd.DataFrame]:
-    def flatten(items: Iterable[Item]) -> pd.DataFrame:
-        return _build(spec, names, (row(item) for item in items))
+) -> Callable[..., pd.DataFrame]:
+    def flatten(items: Iterable[Item], *, rejects: Rejects | None = None) -> pd.DataFrame:
+        return _build(spec, names, lambda item: [row(item)], items, rejects, whole=True)
 
     flatten.__doc__ = f"API objects -> `{spec.qualified_name}` frame."
     return flatten
@@ -368,16 +513,18 @@ scheduled_events = _collection(
 )
 
 
-def event_hosts(events: Iterable[Item]) -> pd.DataFrame:
+def event_hosts(events: Iterable[Item], *, rejects: Rejects | None = None) -> pd.DataFrame:
     """Event objects -> `raw.event_hosts` (one row per `event_memberships` entry)."""
     return _build(
         rt.EVENT_HOSTS,
         ("event_uri", "user_uri", "user_email", "user_name"),
-        (
+        lambda e: [
             (e.get("uri"), h.get("user"), h.get("user_email"), h.get("user_name"))
-            for e in events
             for h in e.get("event_memberships") or ()
-        ),
+        ],
+        events,
+        rejects,
+        whole=False,
     )
 
 
@@ -447,7 +594,9 @@ _INVITEE = (
 )
 
 
-def invitees(items: Iterable[Item], *, pii: str = "hash", salt: str = "") -> pd.DataFrame:
+def invitees(
+    items: Iterable[Item], *, pii: str = "hash", salt: str = "", rejects: Rejects | None = None
+) -> pd.DataFrame:
     """Invitee objects -> `raw.invitees`, applying the `invitee_pii` policy.
 
     `hash` (default): email -> salted SHA-256 hex of the lower-cased address, name dropped;
@@ -500,19 +649,23 @@ def invitees(items: Iterable[Item], *, pii: str = "hash", salt: str = "") -> pd.
             i.get("updated_at"),
         )
 
-    return _build(rt.INVITEES, _INVITEE, (row(i) for i in items))
+    return _build(rt.INVITEES, _INVITEE, lambda i: [row(i)], items, rejects, whole=True)
 
 
-def invitee_questions_and_answers(items: Iterable[Item]) -> pd.DataFrame:
+def invitee_questions_and_answers(
+    items: Iterable[Item], *, rejects: Rejects | None = None
+) -> pd.DataFrame:
     """Invitee objects -> `raw.invitee_questions_and_answers` (one row per answer)."""
     return _build(
         rt.INVITEE_QUESTIONS_AND_ANSWERS,
         ("invitee_uri", "position", "question", "answer"),
-        (
+        lambda i: [
             (i.get("uri"), qa.get("position"), qa.get("question"), qa.get("answer"))
-            for i in items
             for qa in i.get("questions_and_answers") or ()
-        ),
+        ],
+        items,
+        rejects,
+        whole=False,
     )
 
 

@@ -41,7 +41,7 @@ def test_migrate_is_idempotent_and_keeps_data(conn: duckdb.DuckDBPyConnection) -
     before = reads.read_table(conn, rt.GROUPS)
     assert migrations.migrate(conn) == []
     assert migrations.migrate(conn) == []
-    assert migrations.applied_versions(conn) == [1]
+    assert migrations.applied_versions(conn) == [m.version for m in migrations.MIGRATIONS]
     assert reads.read_table(conn, rt.GROUPS).equals(before)
 
 
@@ -52,14 +52,15 @@ def test_later_migration_adds_a_column_without_touching_rows(
     grown = dataclasses.replace(
         rt.GROUPS, columns=(*rt.GROUPS.columns, Column("color", "VARCHAR", "Badge colour."))
     )
-    v2 = migrations.Migration(2, "groups.color", migrations.add_columns(grown, "color"))
-    assert migrations.migrate(conn, migrations=(*migrations.MIGRATIONS, v2)) == [2]
+    known = [m.version for m in migrations.MIGRATIONS]
+    v2 = migrations.Migration(known[-1] + 1, "groups.color", migrations.add_columns(grown, "color"))
+    assert migrations.migrate(conn, migrations=(*migrations.MIGRATIONS, v2)) == [v2.version]
     assert migrations.migrate(conn, migrations=(*migrations.MIGRATIONS, v2)) == []
     assert migrations.table_columns(conn, grown) == migrations.spec_columns(conn, grown)
     assert conn.execute("SELECT uri, name, color FROM raw.groups").fetchall() == [
         (GROUP["uri"], "Sales", None)
     ]
-    assert migrations.applied_versions(conn) == [1, 2]
+    assert migrations.applied_versions(conn) == [*known, v2.version]
 
 
 def test_database_from_newer_code_is_refused(conn: duckdb.DuckDBPyConnection) -> None:
