@@ -40,12 +40,46 @@ def sandbox(
 def check() -> None:
     """Connect: who the token belongs to, what it can read, and the rate budget left.
 
-    Uses CALENDLY_API_TOKEN or CALENDLY_CLIENT_ID/_SECRET/_REFRESH_TOKEN (the embedded sandbox when
-    none is set). Exits 1 with a one-line cause when the connection is unusable, 2 on bad settings.
+    Uses CALENDLY_API_TOKEN, the OAuth connection `connect` stored, or CALENDLY_CLIENT_ID/_SECRET/
+    _REFRESH_TOKEN (the embedded sandbox when none is set). Exits 1 with a one-line cause when
+    the connection is unusable, 2 on bad settings.
     """
     from calendly_pipeline.connection import run_check
 
     raise typer.Exit(run_check())
+
+
+@app.command()
+def connect(
+    no_browser: bool = typer.Option(
+        False, "--no-browser", help="Print the address to open instead of opening a browser."
+    ),
+    port: int = typer.Option(
+        0, help="Loopback port Calendly redirects to (127.0.0.1:<port>/callback); 0 = any free."
+    ),
+    timeout: float = typer.Option(300, help="Seconds to wait for the browser to come back."),
+) -> None:
+    """Connect (or Reconnect) Calendly with OAuth: sign in and allow the app in a browser.
+
+    Needs CALENDLY_CLIENT_ID (and CALENDLY_CLIENT_SECRET for a confidential app). Stores the
+    tokens in CALENDLY_OAUTH_STORE (mode 0600) and prints the same report as `check`. When the
+    browser cannot reach this machine (SSH), paste the address it ended on into the terminal.
+    """
+    from rich.console import Console
+
+    from calendly_pipeline.oauth_connect import run_connect
+
+    raise typer.Exit(run_connect(Console(), no_browser=no_browser, port=port, timeout=timeout))
+
+
+@app.command()
+def disconnect() -> None:
+    """Revoke the OAuth grant `connect` stored and delete the token store."""
+    from rich.console import Console
+
+    from calendly_pipeline.oauth_connect import run_disconnect
+
+    raise typer.Exit(run_disconnect(Console()))
 
 
 @app.command()

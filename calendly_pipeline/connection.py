@@ -1,7 +1,8 @@
 """Which Calendly to talk to, decided from the environment, without Dagster.
 
-A personal access token (`CALENDLY_API_TOKEN`) or the OAuth trio (`CALENDLY_CLIENT_ID`,
-`CALENDLY_CLIENT_SECRET`, `CALENDLY_REFRESH_TOKEN`) selects the real API. With no credentials at
+A personal access token (`CALENDLY_API_TOKEN`), OAuth (`CALENDLY_CLIENT_ID` plus the tokens
+`calendly-pipeline connect` stored, or the trio with `CALENDLY_REFRESH_TOKEN`) selects the real
+API. With no credentials at
 all the embedded sandbox starts on an ephemeral port, so a fresh checkout runs end to end; the
 connection is then marked synthetic and says so loudly.
 """
@@ -25,6 +26,7 @@ from calendly_pipeline.client import (
 )
 from calendly_pipeline.client.auth import Credentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
+from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.settings import DATA_DIR, SettingsError, number
 
 if TYPE_CHECKING:
@@ -104,22 +106,24 @@ class ConnectionSettings:
         }
         given = [name for name, value in trio.items() if value]
         credentials: Credentials | None = None
+        store = oauth_store or default_oauth_store()
         if api_token:
             if given:
                 log.info("%s is set; ignoring the OAuth variables", ENV_TOKEN)
             credentials = PersonalAccessToken(api_token)
+        elif client_id and not refresh_token and connected(client_id, store):
+            # `calendly-pipeline connect` stored the tokens; a public app has no secret.
+            credentials = OAuthCredentials(client_id, client_secret or "", None, store_path=store)
         elif given:
             missing = [name for name, value in trio.items() if not value]
             if missing:
                 raise SettingsError(
-                    f"OAuth needs all three of {', '.join(ENV_OAUTH_TRIO)}; "
+                    f"OAuth needs a connection: run `{RECONNECT_COMMAND}` with "
+                    f"{ENV_CLIENT_ID} set, or set all three of {', '.join(ENV_OAUTH_TRIO)}; "
                     f"missing: {', '.join(missing)}"
                 )
             credentials = OAuthCredentials(
-                client_id or "",
-                client_secret or "",
-                refresh_token or "",
-                store_path=oauth_store or default_oauth_store(),
+                client_id or "", client_secret or "", refresh_token or "", store_path=store
             )
         return cls(
             base,
@@ -144,6 +148,12 @@ class ConnectionSettings:
             http_attempts=env.get(ENV_HTTP_ATTEMPTS),
             http_timeout=env.get(ENV_HTTP_TIMEOUT),
         )
+
+
+def connected(client_id: str, store: str | Path) -> bool:
+    """Whether `calendly-pipeline connect` stored a connection for this app in `store`."""
+    stored = OAuthCredentials(client_id, "", None, store_path=store).connection()
+    return bool(stored.get("connection"))
 
 
 def _attempts(raw: int | str | None) -> int:
@@ -280,4 +290,7 @@ def run_check(console: Console | None = None) -> int:
         return 2
     report = check_environment(settings)
     render_report(report, settings.auth_method, console)
+    from calendly_pipeline.oauth_connect import render_connection_state
+
+    render_connection_state(settings, report, console)
     return 0 if report.ok else 1

@@ -25,6 +25,8 @@ import requests
 from calendly_pipeline.client.errors import AuthError, ReconnectNeeded
 
 DEFAULT_OAUTH_STORE = Path("data/.calendly_oauth.json")
+# The store's non-secret keys: who connected (`connect`) and since when a refresh is refused.
+STATUS_KEYS = ("connection", "reconnect_needed_since")
 # Refresh a stored access token this long before Calendly says it expires.
 EXPIRY_MARGIN_SECONDS = 120.0
 
@@ -56,34 +58,33 @@ class PersonalAccessToken:
 
 
 class OAuthCredentials:
-    """The OAuth trio plus where the rotated refresh token is kept (default under `data/`)."""
+    """The OAuth trio plus where the rotated refresh token is kept (default under `data/`).
+
+    `refresh_token=None` means the store is the source: `calendly-pipeline connect` wrote it,
+    and the client secret may be empty (a public app authorized with PKCE).
+    """
 
     def __init__(
         self,
         client_id: str,
         client_secret: str,
-        refresh_token: str,
+        refresh_token: str | None,
         store_path: Path | str = DEFAULT_OAUTH_STORE,
     ) -> None:
-        missing = [
-            name
-            for name, value in (
-                ("client_id", client_id),
-                ("client_secret", client_secret),
-                ("refresh_token", refresh_token),
-            )
-            if not value or not value.strip()
-        ]
+        required = [("client_id", client_id)]
+        if refresh_token is not None:
+            required += [("client_secret", client_secret), ("refresh_token", refresh_token)]
+        missing = [name for name, value in required if not value or not value.strip()]
         if missing:
             raise ValueError(f"OAuth credentials incomplete: {', '.join(missing)} is empty")
         self.client_id = client_id.strip()
-        self._client_secret = client_secret.strip()
-        self._seed_refresh_token = refresh_token.strip()
+        self._client_secret = (client_secret or "").strip()
+        self._seed_refresh_token = refresh_token.strip() if refresh_token is not None else None
         self.store_path = Path(store_path)
         self._lock = threading.Lock()
         self._access: str | None = None
-        self._refresh: str = self._seed_refresh_token
-        self._known: set[str] = {self._client_secret, self._seed_refresh_token}
+        self._refresh: str = self._seed_refresh_token or ""
+        self._known: set[str] = {s for s in (self._client_secret, self._refresh) if s}
 
     def __repr__(self) -> str:
         return (
@@ -135,9 +136,38 @@ class OAuthCredentials:
         if state.get("client_id") != self.client_id:
             return None
         # A different refresh token in the environment means a human reconnected: it wins.
-        if state.get("seed") != fingerprint(self._seed_refresh_token):
+        seed = self._seed_refresh_token
+        if seed is not None and state.get("seed") != fingerprint(seed):
             return None
         return state
+
+    def connection(self) -> dict[str, Any]:
+        """Who connected and when, and whether a refresh was refused since (never a token)."""
+        state = self._read_store() or {}
+        return {k: v for k, v in state.items() if k in STATUS_KEYS}
+
+    def save_grant(
+        self, access: str, refresh: str, expires_in: float, connection: dict[str, Any]
+    ) -> None:
+        """Store a new authorization (`calendly-pipeline connect`), replacing any earlier one."""
+        with self._lock, self._file_lock():
+            self._write_store(
+                {
+                    "client_id": self.client_id,
+                    "seed": fingerprint(refresh),
+                    "refresh_token": refresh,
+                    "access_token": access,
+                    "expires_at": time.time() + expires_in,
+                    "updated_at": datetime.now(UTC).isoformat(),
+                    "connection": connection,
+                }
+            )
+            self._adopt(access, refresh)
+
+    def stored_tokens(self) -> tuple[str, ...]:
+        """The stored refresh and access tokens, for revoking them (`disconnect`)."""
+        state = self._read_store() or {}
+        return tuple(state[k] for k in ("refresh_token", "access_token") if state.get(k))
 
     def _write_store(self, state: dict[str, Any]) -> None:
         tmp = self.store_path.with_name(f"{self.store_path.name}.{os.getpid()}.tmp")
@@ -159,19 +189,25 @@ class OAuthCredentials:
                     self._adopt(stored_access, state["refresh_token"])
                     return
                 self._refresh = state.get("refresh_token") or self._refresh
+            if not self._refresh:
+                raise ReconnectNeeded("", "", None, "no connection stored")
             self._known.add(self._refresh)
-            response = post(
-                {
-                    "grant_type": "refresh_token",
-                    "refresh_token": self._refresh,
-                    "client_id": self.client_id,
-                    "client_secret": self._client_secret,
-                },
-            )
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": self._refresh,
+                "client_id": self.client_id,
+            }
+            if self._client_secret:
+                form["client_secret"] = self._client_secret
+            response = post(form)
             if response.status_code != 200:
-                raise ReconnectNeeded(
+                refused = ReconnectNeeded(
                     "POST", "/oauth/token", response.status_code, _reason(response)
                 )
+                if state:  # remembered, so `check` and the dashboard can say since when
+                    since = state.get("reconnect_needed_since") or datetime.now(UTC).isoformat()
+                    self._write_store({**state, "reconnect_needed_since": since})
+                raise refused
             try:
                 body = response.json()
                 access, rotated = body["access_token"], body.get("refresh_token") or self._refresh
@@ -180,10 +216,12 @@ class OAuthCredentials:
                 raise ReconnectNeeded(
                     "POST", "/oauth/token", response.status_code, "unreadable token response"
                 ) from None
+            kept = {k: v for k, v in (state or {}).items() if k != "reconnect_needed_since"}
             self._write_store(
                 {
+                    **kept,
                     "client_id": self.client_id,
-                    "seed": fingerprint(self._seed_refresh_token),
+                    "seed": kept.get("seed") or fingerprint(self._seed_refresh_token or rotated),
                     "refresh_token": rotated,
                     "access_token": access,
                     "expires_at": time.time() + expires_in,

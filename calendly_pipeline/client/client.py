@@ -348,15 +348,16 @@ class CalendlyClient:
                     )
                 log.warning("rate limited on %s %s; waiting for the reset", method, path)
                 continue  # the pacer now blocks every thread until the advertised reset
+            # Any 401 is worth one refresh (OAuth only: a PAT cannot refresh): an expired access
+            # token gets a new one, a revoked grant turns into ReconnectNeeded.
             if (
                 status == 401
                 and not refreshed
-                and "expired" in _body(response).get("message", "").lower()
                 and self._credentials.refresh(token, self._post_token)
             ):
                 refreshed = True
                 token = self._credentials.access_token(self._post_token)
-                log.info("access token expired; refreshed once and retrying %s", path)
+                log.info("access token refused; refreshed once and retrying %s", path)
                 continue
             if status >= 400:
                 raise _error(method, path, params, response)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 AuthKind = Literal["missing", "invalid_or_revoked", "expired"]
+# What a person runs when OAuth access lapsed; every "reconnect needed" message names it.
+RECONNECT_COMMAND = "calendly-pipeline connect"
 
 
 class CalendlyError(Exception):
@@ -57,8 +59,8 @@ class ReconnectNeeded(AuthError):
     def __init__(self, method: str, path: str, status: int | None, reason: str) -> None:
         super().__init__(method, path, status, "invalid_or_revoked")
         self.message = (
-            f"reconnect needed: the OAuth refresh was refused ({reason}); authorize the app again "
-            "and set a new CALENDLY_REFRESH_TOKEN"
+            f"reconnect needed: the OAuth refresh was refused ({reason}); run "
+            f"`{RECONNECT_COMMAND}` to authorize the app again"
         )
         self.args = (self.message,)
 
