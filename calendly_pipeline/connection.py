@@ -27,6 +27,7 @@ from calendly_pipeline.client import (
 from calendly_pipeline.client.auth import Credentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
+from calendly_pipeline.safe_text import plain
 from calendly_pipeline.settings import DATA_DIR, SettingsError, number
 
 if TYPE_CHECKING:
@@ -241,22 +242,34 @@ def check_environment(settings: ConnectionSettings | None = None) -> ConnectionR
         return check_connection(connection.client, is_synthetic=connection.is_synthetic)
 
 
+def shown(value: object) -> str:
+    """Text from a server or the environment, ready for Rich: control characters gone
+    (`safe_text.plain`: no escape sequence reaches the terminal) and markup escaped, so
+    `[/]` or `[link=...]` in a name prints as typed instead of crashing or linking."""
+    from rich.markup import escape
+
+    return escape(plain(value))
+
+
 def render_report(report: ConnectionReport, auth_method: str, console: Console) -> None:
-    """The terminal view of a report: identity, readable data, missing data, budget."""
+    """The terminal view of a report: identity, readable data, missing data, budget.
+
+    Every value the server or the environment chose passes `shown`; only our labels are markup.
+    """
     from rich.table import Table
 
-    header = f"[bold]Calendly[/bold] {report.base_url} via {auth_method}"
+    header = f"[bold]Calendly[/bold] {shown(report.base_url)} via {auth_method}"
     if report.is_synthetic:
         header += "  [bold yellow]SYNTHETIC DATA: embedded sandbox[/bold yellow]"
     console.print(header, soft_wrap=True)
     if not report.ok:
-        console.print(f"[red]✗ {report.cause}[/red]", soft_wrap=True)
+        console.print(f"[red]✗ {shown(report.cause)}[/red]", soft_wrap=True)
         return
     table = Table(show_header=False, box=None, padding=(0, 2))
     if report.caller:
-        table.add_row("user", f"{report.caller.name} <{report.caller.email}>")
-        table.add_row("role", report.caller.role or "no membership found")
-    table.add_row("organization", f"{report.organization_name} (plan: {report.plan})")
+        table.add_row("user", shown(f"{report.caller.name} <{report.caller.email}>"))
+        table.add_row("role", shown(report.caller.role or "no membership found"))
+    table.add_row("organization", shown(f"{report.organization_name} (plan: {report.plan})"))
     if report.server_now:
         table.add_row("API clock", report.server_now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     budget = report.rate_budget
@@ -269,7 +282,7 @@ def render_report(report: ConnectionReport, auth_method: str, console: Console) 
     console.print(table)
     for probe in report.probes:
         mark = "[green]✓[/green]" if probe.readable else "[yellow]✗[/yellow]"
-        detail = "" if probe.readable else f": {probe.detail}"
+        detail = "" if probe.readable else f": {shown(probe.detail)}"
         console.print(f"  {mark} {probe.name} ({probe.scope} scope){detail}", soft_wrap=True)
     if report.caller and not report.caller.is_admin:
         console.print(
@@ -286,7 +299,7 @@ def run_check(console: Console | None = None) -> int:
     try:
         settings = ConnectionSettings.from_env()
     except (SettingsError, ValueError) as exc:
-        console.print(f"[red]✗ configuration: {exc}[/red]", soft_wrap=True)
+        console.print(f"[red]✗ configuration: {shown(exc)}[/red]", soft_wrap=True)
         return 2
     report = check_environment(settings)
     render_report(report, settings.auth_method, console)

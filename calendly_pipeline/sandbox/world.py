@@ -37,6 +37,7 @@ from calendly_pipeline.sandbox.ids import (
 )
 
 ACCESS_TOKEN_LIFETIME_US = 2 * US_PER_HOUR
+RENAMABLE = ("organization", "user", "group")
 # Invitee (and no-show) ids are event id * INVITEE_SLOTS + position: room for 127 invitees (int8).
 INVITEE_SLOTS = 128
 CONFERENCE_RETENTION_US = 180 * US_PER_DAY
@@ -1084,6 +1085,20 @@ class World:
         with self.lock:
             eid = self._event_id(event_uri)
             self.data.events.deleted[eid] = True
+
+    def rename(self, uri: str, name: str | None) -> None:
+        """Give the organization, a user or a group any name (None: null), as its owner could:
+        brackets, markup, escape sequences. Every place that shows names must cope."""
+        with self.lock:
+            kind = next((k for k in RENAMABLE if f"/{_PATHS[k]}/" in uri), None)
+            idx = None if kind is None else self.lookup(kind, uri)
+            if kind is None or idx is None:
+                raise ValueError(f"cannot rename {uri!r}: not this organization, a user or a group")
+            if kind == "organization":
+                self.data.org_name = name
+                return
+            target = (self.data.users if kind == "user" else self.data.groups)[idx]
+            target.name, target.updated_us = name, self.now_us
 
     def revoke_token(self, token: str) -> None:
         with self.lock:

@@ -1,0 +1,59 @@
+"""Server text reaches the terminal as text (issue 13): the real CLI in a subprocess.
+
+Names are typed by members and messages come from whatever server answers, so Rich markup in
+them must print literally (`[/]` used to crash `check` with a MarkupError traceback, `[link=]`
+made a terminal hyperlink) and escape sequences must never reach the terminal (OSC 52 writes
+the clipboard, OSC 0 retitles the window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
+from calendly_pipeline.sandbox.serve import Sandbox
+from calendly_pipeline_tests.reliability.support import cli, cli_env
+
+CLIPBOARD = "\x1b]52;c;Y3VybCBwaGlzaC5leGFtcGxlIHwgc2g=\x07"
+TITLE = "\x1b]0;title\x07"
+ORG_NAME = f"Acme [/] Inc [link=http://x]click[/link] {CLIPBOARD}{TITLE}\x9b31m"
+USER_NAME = f"[bold]Ann[/bold] [/]{TITLE}"
+OAUTH_VARS = ("CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_REFRESH_TOKEN")
+
+
+@pytest.fixture(scope="module")
+def hostile_sandbox() -> Iterator[Sandbox]:
+    """A tiny organization whose name and owner's name carry markup and escape sequences."""
+    with start_sandbox(SandboxConfig(seed=7, as_of=date(2026, 6, 30), scale="tiny")) as sb:
+        owner = sb.manifest()["members"][0]
+        assert owner["role"] == "owner"
+        sb.world.rename(sb.world.org_uri(), ORG_NAME)
+        sb.world.rename(owner["user_uri"], USER_NAME)
+        yield sb
+
+
+def _env(sb: Sandbox) -> dict[str, str]:
+    return cli_env(
+        CALENDLY_API_TOKEN=sb.tokens["owner"],
+        CALENDLY_API_BASE_URL=sb.base_url,
+        **dict.fromkeys(OAUTH_VARS),  # type: ignore[arg-type]
+    )
+
+
+def _no_control_bytes(text: str) -> None:
+    controls = sorted({c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F})
+    assert controls == [], f"control characters reached the terminal: {controls}"
+
+
+def test_check_prints_names_literally_without_escape_sequences(hostile_sandbox: Sandbox) -> None:
+    done = cli("check", env=_env(hostile_sandbox), timeout=120)
+    output = done.stdout + done.stderr
+
+    assert done.returncode == 0, output
+    assert "Traceback" not in output
+    _no_control_bytes(output)
+    assert "Acme [/] Inc [link=http://x]click[/link]" in done.stdout
+    assert "[bold]Ann[/bold] [/]" in done.stdout
