@@ -271,7 +271,8 @@ def render_report(report: ConnectionReport, auth_method: str, console: Console) 
         table.add_row("role", shown(report.caller.role or "no membership found"))
     table.add_row("organization", shown(f"{report.organization_name} (plan: {report.plan})"))
     if report.server_now:
-        table.add_row("API clock", report.server_now.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        note = f" ({report.clock_note})" if report.clock_note else ""
+        table.add_row("API clock", report.server_now.strftime("%Y-%m-%d %H:%M:%S UTC") + note)
     budget = report.rate_budget
     if budget.limit is not None:
         table.add_row(

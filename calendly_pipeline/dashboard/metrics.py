@@ -241,7 +241,8 @@ def adoption_trend(data: DashboardData) -> Matrix | None:
         index="feature", columns="month", values="adoption_share", aggfunc="max"
     )
     grid = (grid.reindex(ofa["feature"].unique()).fillna(0) * 100).round(0)
-    not_in_plan = set(ofa.loc[~ofa["in_plan"].astype(bool), "feature"])
+    # NULL in_plan (a plan this code does not know): no verdict, so no "(not in plan)" label.
+    not_in_plan = set(ofa.loc[ofa["in_plan"].eq(False).fillna(False).astype(bool), "feature"])
     labelled = ofa.assign(
         feature_label=ofa["feature_label"].where(
             ~ofa["feature"].isin(not_in_plan), ofa["feature_label"] + " (not in plan)"

@@ -19,6 +19,7 @@ from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
+from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
     SMALL_TABLES,
@@ -74,7 +75,8 @@ def utilization_tables(
         if info is None:
             raise dg.Failure("no sync has run yet: materialize raw/organizations first")
         as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
-        plan = str(info["plan"])
+        plan = info["plan"]
+        unknown = reads.unknown_values(conn, MODEL_ENUMS)
         frames = reads.raw_frames(conn, tables=SMALL_TABLES)
         chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
         summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
@@ -95,7 +97,14 @@ def utilization_tables(
             },
         )
     context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
+    for warning in _unknown_value_warnings(plan, config.price(plan), unknown):
+        context.log.warning(warning)
     settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}
+    settings_meta |= {
+        "plan": str(plan),
+        "plan_known": known_plan(plan),
+        "unknown_enum_values": dg.MetadataValue.json(unknown),
+    }
     counts = {name: len(frame) for name, frame in tables.items()}
     samples = {**tables, "daily_activity": daily_sample}
     for name in ANALYTICS_NAMES:
@@ -109,3 +118,33 @@ def utilization_tables(
                 extra={"as_of": as_of.isoformat(), **settings_meta},
             ),
         )
+
+
+def _unknown_value_warnings(
+    plan: str | None, price: float | None, unknown: list[dict[str, object]]
+) -> list[str]:
+    """One line per value the spec does not list: kept as served, counted apart, and named
+    here so a new Calendly value is noticed rather than silently misread."""
+    lines = [
+        f"{u['rows']} row(s) of raw.{u['table']} have {u['column']} = {_shown(u['value'])}, a value "
+        "the API spec does not list: kept as served, counted apart (never as a known value)"
+        for u in unknown
+        if (u["table"], u["column"]) != ("organizations", "plan")
+    ]
+    if not known_plan(plan):
+        cost = (
+            f"seat cost uses seat_price_month = {price}"
+            if price is not None
+            else "seat cost is unknown (NULL) until seat_price_month is set"
+        )
+        lines.insert(
+            0,
+            f"organization plan {_shown(plan)} is not one of {', '.join(PLANS)}: no paid-tier "
+            f"verdicts (in_plan, paid_unused, downgrade) for it; {cost}",
+        )
+    return lines
+
+
+def _shown(value: object) -> str:
+    """A served value quoted and capped for a log line (repr escapes control characters)."""
+    return repr(value if value is None else str(value)[:80])

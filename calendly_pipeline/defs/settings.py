@@ -44,7 +44,8 @@ class SyncSettings(dg.ConfigurableResource):
     grace_days: int = Field(default=30, description="New members are not idle for this many days.")
     seat_price_month: float | None = Field(
         default=None,
-        description="Price per seat per month; default: the list price of the organization's plan.",
+        description="Price per seat per month, whatever the plan (e.g. an Enterprise contract "
+        "price); default: the list price of the organization's plan.",
     )
     excluded_emails: list[str] = Field(
         default_factory=list,
@@ -69,5 +70,5 @@ class SyncSettings(dg.ConfigurableResource):
             idle_days=self.idle_days,
             grace_days=self.grace_days,
             excluded_emails=tuple(self.excluded_emails),
-            **({"seat_price_month": self.seat_price_month} if self.seat_price_month else {}),
+            seat_price_month=self.seat_price_month,
         )

@@ -81,13 +81,15 @@ SEAT_UTILIZATION = TableSpec(
         Column(
             "meetings_hosted_30d",
             "BIGINT",
-            "Non-canceled events the member hosted that started in the 30 days up to `as_of`.",
+            "Active (not canceled, status known) events the member hosted that started in the "
+            "30 days up to `as_of`.",
             False,
         ),
         Column(
             "meetings_hosted_90d",
             "BIGINT",
-            "Non-canceled events the member hosted that started in the 90 days up to `as_of`.",
+            "Active (not canceled, status known) events the member hosted that started in the "
+            "90 days up to `as_of`.",
             False,
         ),
         Column(
@@ -117,15 +119,16 @@ SEAT_UTILIZATION = TableSpec(
         Column(
             "monthly_cost",
             "DOUBLE",
-            "Price per seat per month of the organization's plan (configured currency); 0 for "
-            "removed seats.",
-            False,
+            "Price per seat per month (configured currency): the `seat_price_month` setting, "
+            "else the list price of the organization's plan; NULL when the plan is one this code "
+            "does not know and no price is set; 0 for removed seats.",
         ),
         Column(
             "recommendation",
             "VARCHAR",
             "`review` if excluded; `reclaim` if idle or an invitation pending longer than "
-            "grace_days; `downgrade` if active on a paid plan but using no paid feature; `review` "
+            "grace_days; `downgrade` if active on a known paid plan but using no paid feature "
+            "(never under a plan this code does not know); `review` "
             "if new, recently invited, or active but borderline (within review_margin_days of the "
             "idle threshold, or active only through edits/activity log); else `keep`. NULL for "
             "removed seats.",
@@ -183,12 +186,17 @@ ORG_FEATURE_ADOPTION = TableSpec(
             "uses",
             "Uses during the month by anyone (organization-level features: activity-log entries).",
         ),
-        Column("in_plan", "BOOLEAN", "The organization's plan includes the feature's tier.", False),
+        Column(
+            "in_plan",
+            "BOOLEAN",
+            "The organization's plan includes the feature's tier; NULL for a paid feature when "
+            "the plan is one this code does not know (no verdict on an unknown tier).",
+        ),
         Column(
             "paid_unused",
             "BOOLEAN",
-            "A paid-tier feature included in the plan that nobody used during the month.",
-            False,
+            "A paid-tier feature included in the plan that nobody used during the month; NULL "
+            "when `in_plan` is NULL and nobody used it.",
         ),
     ),
     primary_key=("feature", "month"),
@@ -223,6 +231,12 @@ DAILY_ACTIVITY = TableSpec(
         _count(
             "rescheduled",
             "Canceled because an invitee rescheduled (superseded by a new event).",
+        ),
+        _count(
+            "unknown_status",
+            "Events whose `status` is neither `active` nor `canceled` (a value the API added "
+            "later, kept as served in raw.scheduled_events): counted here, never as completed, "
+            "canceled or a no-show.",
         ),
         _count(
             "invitee_bookings",

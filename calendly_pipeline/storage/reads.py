@@ -145,6 +145,27 @@ def event_versions(
     return dict(rows)
 
 
+def unknown_values(
+    conn: duckdb.DuckDBPyConnection,
+    known: Mapping[tuple[str, str], Sequence[str]],
+    *,
+    catalog: str | None = None,
+) -> list[dict[str, Any]]:
+    """Values of raw enum columns outside `known` ((table, column) -> listed values), counted
+    in SQL: `[{"table", "column", "value", "rows"}]`, most rows first. NULLs are not counted."""
+    out: list[dict[str, Any]] = []
+    for (table, column), values in known.items():
+        spec = find_spec(f"raw.{table}")
+        col = ident(column)
+        rows = conn.execute(
+            f"SELECT {col}, count(*) FROM {table_ref(spec, catalog)} "
+            f"WHERE {col} IS NOT NULL AND NOT list_contains(?, {col}) GROUP BY 1",
+            [list(values)],
+        ).fetchall()
+        out += [{"table": table, "column": column, "value": v, "rows": n} for v, n in rows]
+    return sorted(out, key=lambda r: (-r["rows"], r["table"], r["column"], str(r["value"])))
+
+
 def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> list[str]:
     """Users holding a seat today, in a stable order."""
     rows = conn.execute(

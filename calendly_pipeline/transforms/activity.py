@@ -2,7 +2,9 @@
 
 Each live event gets exactly one outcome. A canceled event is never a no-show, whatever its
 invitees' no-show marks say: tools that call every late host cancellation a no-show blame invitees
-for the host's decision.
+for the host's decision. An event whose status the API documents neither as `active` nor as
+`canceled` (a value added after this code, or none) is `unknown_status`: counted apart, never
+guessed into a known outcome.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from calendly_pipeline.transforms._frames import (
     require,
     utc,
 )
+from calendly_pipeline.transforms.features import MODEL_ENUMS
 
 OUTCOMES = (
     "completed", "canceled_by_host", "canceled_by_invitee", "canceled_other", "no_show",
-    "rescheduled", "upcoming",
+    "rescheduled", "upcoming", "unknown_status",
 )  # fmt: skip
+# `Event.status` values the spec lists; any other is kept as served and counted apart.
+EVENT_STATUSES = MODEL_ENUMS["scheduled_events", "status"]
 DAILY_ACTIVITY_COLUMNS = [
     "activity_date", "user_uri", "scheduled", "completed", "canceled_by_host",
-    "canceled_by_invitee", "no_show", "rescheduled", "invitee_bookings",
+    "canceled_by_invitee", "no_show", "rescheduled", "unknown_status", "invitee_bookings",
 ]  # fmt: skip
 EVENT_TYPE_USAGE_COLUMNS = [
     "event_type_uri", "name", "kind", "pooling_type", "owner_name", "bookings", "canceled",
@@ -57,6 +62,7 @@ def outcomes_of(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
     any_rescheduled = np.bincount(pos[rescheduled], minlength=n) > 0
     start = utc(events["start_time"])
     canceled = events["status"].eq("canceled").fillna(False).to_numpy(dtype=bool)
+    unknown = ~events["status"].isin(EVENT_STATUSES).to_numpy(dtype=bool)
     canceler = events["canceler_type"]
     code = {name: i for i, name in enumerate(OUTCOMES)}
     outcome = np.select(
@@ -65,11 +71,12 @@ def outcomes_of(frames: Frames, h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
             canceled & canceler.eq("host").fillna(False).to_numpy(dtype=bool),
             canceled & canceler.eq("invitee").fillna(False).to_numpy(dtype=bool),
             canceled,
+            unknown,
             (start > as_of).to_numpy(dtype=bool),
             (n_active > 0) & (n_no_show == n_active),
         ],
         [code["rescheduled"], code["canceled_by_host"], code["canceled_by_invitee"],
-         code["canceled_other"], code["upcoming"], code["no_show"]],
+         code["canceled_other"], code["unknown_status"], code["upcoming"], code["no_show"]],
         code["completed"],
     )  # fmt: skip
     return pd.DataFrame(
@@ -87,8 +94,9 @@ def event_outcomes(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per live event: `event_uri, event_type, start_time, outcome, active_invitees`.
 
     Outcomes: canceled with a rescheduled invitee -> `rescheduled`; other cancellations by
-    `canceler_type` (`canceled_other` when it is missing); not canceled and not started ->
-    `upcoming`; started and every active invitee marked no-show -> `no_show`; else `completed`.
+    `canceler_type` (`canceled_other` when it is missing); a status outside EVENT_STATUSES ->
+    `unknown_status`; not canceled and not started -> `upcoming`; started and every active
+    invitee marked no-show -> `no_show`; else `completed`.
     """
     return outcomes_of(frames, hosted(frames, EVENT_COLUMNS), as_of)
 

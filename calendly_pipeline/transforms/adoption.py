@@ -6,7 +6,7 @@ import pandas as pd
 
 from calendly_pipeline.transforms._frames import DAY, Frames, as_utc_timestamp, require
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, plan_rank
+from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan, plan_rank
 from calendly_pipeline.transforms.summary import summarize_all
 from calendly_pipeline.transforms.utilization import prepare_seat_inputs, seats_by_month
 
@@ -83,10 +83,13 @@ def feature_adoption(
 
 
 def monthly_feature_adoption(
-    uses: pd.DataFrame, monthly_seats: pd.DataFrame, plan: str
+    uses: pd.DataFrame, monthly_seats: pd.DataFrame, plan: str | None
 ) -> pd.DataFrame:
-    """`org_feature_adoption` rows from an `EventSummary`'s uses and `seats_by_month` output."""
-    plan_level = plan_rank(plan)
+    """`org_feature_adoption` rows from an `EventSummary`'s uses and `seats_by_month` output.
+
+    Under a plan this code does not know, free features are in the plan and never paid-unused,
+    while `in_plan` and `paid_unused` of paid features are NULL: no verdict on an unknown tier.
+    """
     active = monthly_seats.loc[
         monthly_seats["status"].eq("active"), ["month", "user_uri"]
     ].drop_duplicates()
@@ -109,11 +112,15 @@ def monthly_feature_adoption(
     out = counts.fillna(0).reset_index().merge(_CATALOGUE_FRAME, on="feature", how="left")
     out["active_seats"] = out["month"].map(active.groupby("month").size()).fillna(0)
     share = out["adopters"] / out["active_seats"].where(out["active_seats"] > 0)
-    in_plan = out["tier"].map(plan_rank).le(plan_level)
+    paid = out["tier"].ne(FREE_PLAN)
+    if known_plan(plan):
+        in_plan = out["tier"].map(plan_rank).le(plan_rank(plan)).astype("boolean")
+    else:
+        in_plan = pd.Series(pd.NA, index=out.index, dtype="boolean").mask(~paid, True)
     return out.assign(
         adoption_share=share.astype("float64"),
         in_plan=in_plan,
-        paid_unused=in_plan & out["tier"].ne(FREE_PLAN) & out["uses"].eq(0),
+        paid_unused=in_plan & paid & out["uses"].eq(0),
     ).astype(
         {
             "feature": "str",
@@ -121,8 +128,8 @@ def monthly_feature_adoption(
             "adopters": "int64",
             "active_seats": "int64",
             "uses": "int64",
-            "in_plan": bool,
-            "paid_unused": bool,
+            "in_plan": "boolean",
+            "paid_unused": "boolean",
         }
     )[ORG_FEATURE_ADOPTION_COLUMNS]
 

@@ -39,6 +39,9 @@ class UtilizationConfig:
     )
     excluded_emails: tuple[str, ...] = ()
     currency: str = "USD"
+    # The contract price of one seat per month, whatever the plan (the Launchpad setting
+    # `seat_price_month`); None: the list price of the organization's plan.
+    seat_price_month: float | None = None
     # An active seat this close to the idle threshold is flagged for review rather than kept.
     review_margin_days: int = 7
 
@@ -60,16 +63,15 @@ class UtilizationConfig:
         unknown = sorted(set(prices) - set(PLANS))
         if unknown:
             raise ValueError(f"price_per_seat_month has unknown plan(s) {unknown}; plans: {PLANS}")
-        bad = {
-            p: v
-            for p, v in prices.items()
-            if isinstance(v, bool)
-            or not isinstance(v, int | float)
-            or not math.isfinite(v)
-            or v < 0
-        }
+        bad = {p: v for p, v in prices.items() if not _is_price(v)}
         if bad:
             raise ValueError(f"price_per_seat_month needs finite prices >= 0; bad: {bad}")
+        if self.seat_price_month is not None:
+            if not _is_price(self.seat_price_month):
+                raise ValueError(
+                    f"seat_price_month must be a finite price >= 0 (got {self.seat_price_month!r})"
+                )
+            object.__setattr__(self, "seat_price_month", float(self.seat_price_month))
         object.__setattr__(
             self, "price_per_seat_month", MappingProxyType({p: float(v) for p, v in prices.items()})
         )
@@ -87,8 +89,14 @@ class UtilizationConfig:
                 f"currency must be an ISO 4217 code like 'USD' (got {self.currency!r})"
             )
 
-    def price(self, plan: str) -> float:
-        """Seat price for the organization's plan; a missing price is an error, never $0."""
+    def price(self, plan: str | None) -> float | None:
+        """Seat price: `seat_price_month` if set, else the configured price of the plan. A known
+        plan without one is an error, never $0; a plan this code does not know (or none) has
+        no list price here: None, reported as unknown rather than guessed."""
+        if self.seat_price_month is not None:
+            return self.seat_price_month
+        if plan not in PLANS:
+            return None
         if plan not in self.price_per_seat_month:
             raise ValueError(
                 f"no price_per_seat_month for plan {plan!r}; configured: "
@@ -106,4 +114,14 @@ class UtilizationConfig:
             "price_per_seat_month": dict(self.price_per_seat_month),
             "excluded_emails": list(self.excluded_emails),
             "currency": self.currency,
+            "seat_price_month": self.seat_price_month,
         }
+
+
+def _is_price(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )

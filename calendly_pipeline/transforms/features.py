@@ -31,6 +31,25 @@ from calendly_pipeline.transforms._frames import (
 PLANS: tuple[str, ...] = ("basic", "essentials", "standard", "professional", "teams", "enterprise")
 FREE_PLAN = "basic"
 
+# The enum columns the model reads, with the values the spec lists (openapi.json). Calendly may
+# add values; any other value is kept as served, never folded into a known bucket, and the
+# analytics count and report it (`storage.reads.unknown_values`).
+MODEL_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("organizations", "plan"): PLANS,
+    ("organization_memberships", "role"): ("owner", "admin", "user"),
+    ("organization_invitations", "status"): ("pending", "accepted", "declined"),
+    ("event_types", "kind"): ("solo", "group"),
+    ("event_types", "pooling_type"): ("round_robin", "collective", "multi_pool"),
+    ("event_types", "booking_method"): ("instant", "poll"),
+    ("scheduled_events", "status"): ("active", "canceled"),
+    ("scheduled_events", "canceler_type"): ("host", "invitee"),
+    ("scheduled_events", "location_type"): (
+        "zoom", "google_conference", "microsoft_teams_conference", "webex_conference",
+        "gotomeeting", "inbound_call", "outbound_call", "physical", "custom", "ask_invitee",
+    ),
+    ("invitees", "status"): ("active", "canceled"),
+}  # fmt: skip
+
 Level = Literal["member", "org"]
 Source = Literal["event_type", "event", "invitee", "webhook", "activity_log"]
 Predicate = Callable[[pd.DataFrame], pd.Series]
@@ -59,8 +78,15 @@ class Feature:
         return self.tier != FREE_PLAN
 
 
+def known_plan(plan: str | None) -> bool:
+    """Whether the plan is one this catalogue can rank. Calendly may add plans (say
+    `enterprise_plus`): such a plan gets no verdict that depends on its tier."""
+    return plan in PLANS
+
+
 def plan_rank(plan: str) -> int:
-    """Position in `PLANS`; an unknown plan is an error, not a silent 'includes nothing'."""
+    """Position in `PLANS`; an unknown plan is an error, not a silent 'includes nothing'
+    (callers check `known_plan` first)."""
     if plan not in PLANS:
         raise ValueError(f"unknown Calendly plan {plan!r}; expected one of {list(PLANS)}")
     return PLANS.index(plan)

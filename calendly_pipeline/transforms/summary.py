@@ -141,9 +141,10 @@ def meeting_signals(h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def meeting_counts(h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Non-canceled hosted events per host that started in the 30 and 90 days up to each month-end
-    cutoff (`month_cutoff`, so the last one is `as_of`) that these events can reach."""
-    held = h.events["status"].ne("canceled").to_numpy(dtype=bool)[h.event_pos]
+    """Active (non-canceled) hosted events per host that started in the 30 and 90 days up to each
+    month-end cutoff (`month_cutoff`, so the last one is `as_of`) that these events can reach.
+    An event of unknown status is not known to have been held, so it is not counted."""
+    held = h.events["status"].eq("active").fillna(False).to_numpy(dtype=bool)[h.event_pos]
     start = naive_us(h.events["start_time"])[h.event_pos][held]
     user = h.user[held]
     keep = ~np.isnat(start)

@@ -25,7 +25,7 @@ from calendly_pipeline.transforms._frames import (
     whole_days,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
-from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, plan_rank
+from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan
 from calendly_pipeline.transforms.summary import EventSummary, latest_per_month, summarize_all
 
 SEAT_COLUMNS = [
@@ -47,7 +47,7 @@ _PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
 class SeatInputs:
     """Raw frames reduced once to what the seat rules read, so month-end replays stay cheap."""
 
-    plan: str
+    plan: str | None  # as served: a plan this code does not know is kept (`known_plan`)
     memberships: pd.DataFrame  # _PERSON
     snapshots: pd.DataFrame  # snapshot_date + _PERSON
     invitations: pd.DataFrame  # pending only: seat_id, email, joined_at (= invited at)
@@ -57,13 +57,13 @@ class SeatInputs:
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
 
 
-def organization_plan(frames: Frames) -> str:
+def organization_plan(frames: Frames) -> str | None:
+    """The plan as served (None if missing); an unknown one is kept, see `known_plan`."""
     orgs = require(frames, "organizations", ["uri", "plan"])
     if len(orgs) != 1:
         raise ValueError(f"raw.organizations must hold exactly one row (got {len(orgs)})")
-    plan = str(orgs["plan"].iloc[0])
-    plan_rank(plan)
-    return plan
+    plan = orgs["plan"].iloc[0]
+    return None if pd.isna(plan) else str(plan)
 
 
 def _signals(frames: Frames, summary: EventSummary, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -269,7 +269,7 @@ def _seats(
             "excluded": excluded,
             "features_used": [list(used.get(u, [])) for u in users],
             "paid_features_used": [list(paid.get(u, [])) for u in users],
-            "monthly_cost": np.where(status == "removed", 0.0, config.price(inputs.plan)),
+            "monthly_cost": np.where(status == "removed", 0.0, _seat_price(config, inputs.plan)),
         }
     ).astype({"meetings_hosted_30d": "int64", "meetings_hosted_90d": "int64"})
     out["recommendation"] = _recommend(out, config, inputs.plan, as_of)
@@ -278,6 +278,12 @@ def _seats(
     return (
         out.assign(_o=order).sort_values(["_o", "email", "seat_id"]).drop(columns="_o")
     ).reset_index(drop=True)[SEAT_COLUMNS]
+
+
+def _seat_price(config: UtilizationConfig, plan: str | None) -> float:
+    """The seat price, NaN (NULL in DuckDB) when an unknown plan has no configured price."""
+    price = config.price(plan)
+    return np.nan if price is None else price
 
 
 def _lists(first_use: pd.DataFrame) -> dict[str, list[str]]:
@@ -293,7 +299,8 @@ def _lists(first_use: pd.DataFrame) -> dict[str, list[str]]:
 def _recommend(
     seats: pd.DataFrame, config: UtilizationConfig, plan: str, as_of: pd.Timestamp
 ) -> pd.Series:
-    """keep / review / reclaim / downgrade; removed seats need nothing (null)."""
+    """keep / review / reclaim / downgrade; removed seats need nothing (null). `downgrade` is a
+    paid-tier verdict: only a known paid plan gets it."""
     status = seats["status"]
     active = status.eq("active")
     borderline = active & (
@@ -308,7 +315,7 @@ def _recommend(
             seats["excluded"].to_numpy(bool),
             stale_invite.to_numpy(bool),
             status.isin(["idle"]).to_numpy(bool),
-            (active & free_only & (plan != FREE_PLAN)).to_numpy(bool),
+            (active & free_only & (known_plan(plan) and plan != FREE_PLAN)).to_numpy(bool),
             (borderline | status.isin(["new", "pending"])).to_numpy(bool),
         ],
         ["", "review", "reclaim", "reclaim", "downgrade", "review"],
