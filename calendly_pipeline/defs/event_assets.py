@@ -75,7 +75,7 @@ def scheduled_events(
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
     client = calendly.get_client()
-    organization = calendly.caller().organization_uri
+    organization = calendly.caller(duckdb).organization_uri
     before = client.request_count
     served = deleted = total = 0
     last_frame = None
@@ -145,7 +145,7 @@ def invitees(
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
     client = calendly.get_client()
-    calendly.caller()  # sets the API clock before we compute the trailing window
+    calendly.caller(duckdb)  # sets the API clock before we compute the trailing window
     now = client.server_now
     pii = sync_settings.validated_pii_mode()
     salt = sync_settings.pii_salt()

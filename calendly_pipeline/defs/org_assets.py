@@ -245,7 +245,7 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
         client = calendly.get_client()
         before = client.request_count
         try:
-            items = list(collection.fetch(client, calendly.caller(), duckdb))
+            items = list(collection.fetch(client, calendly.caller(duckdb), duckdb))
         except PlanFeatureUnavailable as exc:
             # A plan without the feature is a fact about the account, not a failure.
             context.log.warning(str(exc))

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
-from calendly_pipeline.client import CalendlyClient, Caller
+from calendly_pipeline.client import CalendlyClient, Caller, OAuthCredentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
+from calendly_pipeline.client.errors import AuthError
 from calendly_pipeline.connection import (
     DEFAULT_BASE_URL,
     DEFAULT_HTTP_ATTEMPTS,
@@ -33,6 +37,7 @@ from calendly_pipeline.connection import (
     ConnectionSettings,
     connect,
 )
+from calendly_pipeline.storage import identity
 
 
 class CalendlyResource(dg.ConfigurableResource):
@@ -135,11 +140,43 @@ class CalendlyResource(dg.ConfigurableResource):
         """The shared client (one session, one rate budget) for this run's step."""
         return self._open().client
 
-    def caller(self) -> Caller:
-        """The token's user, organization and role, asked once per step."""
+    def caller(self, warehouse: DuckDBResource) -> Caller:
+        """The token's user, organization and role, asked once per step, once the warehouse is
+        known to hold this organization (and the same kind of data): a run that would mix two
+        refuses here, before any asset writes. Every run also records the connection's state
+        (who, or since when it needs a Reconnect) for the dashboard's connection card."""
         if self._caller is None:
-            self._caller = self.get_client().caller()
+            connection = self._open()
+            client = connection.client
+            try:
+                caller = client.caller()
+                org_name = client.get(caller.organization_uri).get("name") or ""
+            except AuthError as exc:
+                with warehouse.get_connection() as conn:
+                    identity.record_refused(conn, exc.message)
+                raise
+            owner = identity.Owner.from_uri(caller.organization_uri, org_name, self.is_synthetic)
+            with warehouse.get_connection() as conn:
+                identity.claim(conn, owner, urlsplit(client.base_url).netloc)
+                identity.record_connected(
+                    conn,
+                    method=connection.auth_method,
+                    connected_as=f"{caller.name} <{caller.email}>",
+                    role=caller.role,
+                    organization=org_name,
+                    connected_since=self._connected_since(),
+                )
+            self._caller = caller
         return self._caller
+
+    def _connected_since(self) -> datetime | None:
+        """When `calendly-pipeline connect` stored the OAuth connection (None for a PAT)."""
+        credentials = self.settings().credentials
+        if not isinstance(credentials, OAuthCredentials):
+            return None
+        stored = credentials.connection().get("connection") or {}
+        since = stored.get("connected_at")
+        return datetime.fromisoformat(since) if since else None
 
     @property
     def is_synthetic(self) -> bool:

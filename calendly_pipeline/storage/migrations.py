@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from calendly_pipeline.storage import identity
 from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
 from calendly_pipeline.storage.raw_tables import (
     META_TABLES,
@@ -72,6 +73,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         2,
         "meta.rejected_records: records the API served that could not be loaded",
         create_tables([REJECTED_RECORDS]),
+    ),
+    Migration(
+        4,
+        "meta.warehouse_owner and meta.connection_status: one organization per warehouse, "
+        "and the connection card",
+        create_tables(identity.TABLES),
     ),
 )
 
