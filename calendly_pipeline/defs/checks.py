@@ -5,13 +5,17 @@ The verdicts are in `transforms.checks` (pure pandas); the raw tables' counts co
 turn `(passed, message)` into an `AssetCheckResult` whose description names the offending rows.
 """
 
+from collections.abc import Iterator, Mapping
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from calendly_pipeline import safe_text
 from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.storage import quality, reads
+from calendly_pipeline.storage import quality, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import checks
@@ -124,8 +128,68 @@ def adoption_shares(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     return _result(checks.check_adoption_shares(adoption))
 
 
+def _rejected_records_check(
+    name: str, tables_of: Mapping[dg.AssetKey, tuple[TableSpec, ...]]
+) -> dg.AssetChecksDefinition:
+    """One step checking the quarantine of several assets: a WARN per asset with records set
+    aside in `meta.rejected_records`, naming the count and the first few (key and reason)."""
+    specs = [
+        dg.AssetCheckSpec(
+            "no_rejected_records",
+            asset=key,
+            description="Every record the API served loaded: none was set aside in "
+            "meta.rejected_records (WARN: the rest of the table loaded).",
+        )
+        for key in tables_of
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=name, can_subset=True)
+    def _check(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        with duckdb.get_connection() as conn:
+            for check_key in context.selected_asset_check_keys:
+                tables = [t.qualified_name for t in tables_of[check_key.asset_key]]
+                found = rejected.summary(conn, tables)
+                examples = [
+                    f"{table} {safe_text.plain(key or 'no key', 120)}: {reason}"
+                    for table, key, reason in found.examples
+                ]
+                message = (
+                    f"{found.count} record(s) set aside in meta.rejected_records; first: "
+                    + "; ".join(examples)
+                    if found.count
+                    else f"no record of {', '.join(tables)} was set aside"
+                )
+                yield dg.AssetCheckResult(
+                    asset_key=check_key.asset_key,
+                    check_name=check_key.name,
+                    passed=found.count == 0,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=message,
+                    metadata={"rejected_records": found.count, "examples": examples},
+                )
+
+    return _check
+
+
+org_rejected_records = _rejected_records_check(
+    "org_rejected_records",
+    {dg.AssetKey(["raw", s.name]): (s,) for c in COLLECTIONS for s in c.specs},
+)
+event_rejected_records = _rejected_records_check(
+    "event_rejected_records",
+    {
+        EVENTS: (rt.SCHEDULED_EVENTS, rt.EVENT_HOSTS),
+        INVITEES: (rt.INVITEES, rt.INVITEE_QUESTIONS_AND_ANSWERS),
+    },
+)
+
+
 asset_checks = [
     connection_check,
+    org_rejected_records,
+    event_rejected_records,
     events_unique,
     events_fresh,
     invitees_consistent,

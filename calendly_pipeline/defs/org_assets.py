@@ -14,19 +14,30 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.client import CalendlyClient, Caller
-from calendly_pipeline.client.errors import PlanFeatureUnavailable
+from calendly_pipeline.client.errors import (
+    CalendlyError,
+    InsufficientScope,
+    NotFound,
+    PermissionDenied,
+    PlanFeatureUnavailable,
+)
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
+from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage import reads, sync_state, writes
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
+from calendly_pipeline.transforms.flatten import Rejects
 
 OWNERS = ["team:data-platform"]
 ORG_GROUP = "calendly_org"
 
-Fetch = Callable[[CalendlyClient, Caller, DuckDBResource], Iterable[dict[str, Any]]]
+# (client, caller, warehouse, rejects) -> API items; a parent whose own list is refused goes to
+# `rejects` instead of failing the collection.
+Fetch = Callable[[CalendlyClient, Caller, DuckDBResource, Rejects], Iterable[dict[str, Any]]]
+Flatten = Callable[[list[dict[str, Any]], Rejects], tuple[pd.DataFrame, ...]]
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,9 @@ class Collection:
     name: str
     description: str
     fetch: Fetch
-    # Flatten returns one frame per table spec, in the same order as `specs`.
-    flatten: Callable[[list[dict[str, Any]]], tuple[pd.DataFrame, ...]]
+    # Flatten returns one frame per table spec, in the same order as `specs`, setting records
+    # that cannot be loaded aside in the collector.
+    flatten: Flatten
     specs: tuple[TableSpec, ...]
     plan_feature: str | None = None
     deps: tuple[str, ...] = ()
@@ -50,33 +62,59 @@ def _org_uuid(caller: Caller) -> str:
 
 
 def _fan_out(
-    client: CalendlyClient, path: str, param: str, parents: Iterable[str]
+    client: CalendlyClient,
+    path: str,
+    parents: Iterable[tuple[str, dict[str, str]]],
+    spec: TableSpec,
+    rejects: Rejects,
 ) -> Iterator[dict[str, Any]]:
-    """Children listed one parent at a time (hosts per event type, submissions per form)."""
+    """Children listed one parent at a time (hosts per event type, submissions per form, hooks
+    per member), each parent given as (its URI, the query that lists its children).
 
-    def read(parent: str) -> list[dict[str, Any]]:
-        return list(client.paginate(path, {param: parent}, count=100))
+    A parent whose list answers 403 or 404 (a member removed, a form deleted since the parents
+    were read) is set aside in `rejects` and the other parents load; a plan gate, a missing
+    OAuth scope or any other failure still fails the collection.
+    """
 
-    for page in client.fetch_all(read, list(parents)):
+    def read(parent: tuple[str, dict[str, str]]) -> list[dict[str, Any]] | CalendlyError:
+        try:
+            return list(client.paginate(path, parent[1], count=100))
+        except (PlanFeatureUnavailable, InsufficientScope):
+            raise
+        except (PermissionDenied, NotFound) as exc:
+            return exc
+
+    parents = list(parents)
+    for (uri, params), page in zip(parents, client.fetch_all(read, parents), strict=True):
+        if isinstance(page, CalendlyError):
+            reason = f"children not readable: {path} answered {page.status} for this parent"
+            rejects.add(spec, {"parent": uri, "path": path, "params": params}, reason, uri, False)
+            continue
         yield from page
 
 
-def _parents_and_fan_out(parent_path: str, child_path: str, child_param: str) -> Fetch:
+def _parents_and_fan_out(
+    parent_path: str, child_path: str, child_param: str, spec: TableSpec
+) -> Fetch:
     """Org-scope parents, then each parent's children (hosts per event type, submissions per
     form: the API has no org-wide list for either, so this costs one request per parent)."""
 
-    def fetch(client: CalendlyClient, caller: Caller, _db: DuckDBResource) -> list[dict[str, Any]]:
+    def fetch(
+        client: CalendlyClient, caller: Caller, _db: DuckDBResource, rejects: Rejects
+    ) -> list[dict[str, Any]]:
         parents = list(
             client.paginate(parent_path, {"organization": caller.organization_uri}, count=100)
         )
-        children = list(_fan_out(client, child_path, child_param, [p["uri"] for p in parents]))
+        uris = [p["uri"] for p in parents if isinstance(p, dict) and isinstance(p.get("uri"), str)]
+        listed = [(uri, {child_param: uri}) for uri in uris]
+        children = list(_fan_out(client, child_path, listed, spec, rejects))
         return [{"parents": parents, "children": children}]
 
     return fetch
 
 
 def _webhooks(
-    client: CalendlyClient, caller: Caller, db: DuckDBResource
+    client: CalendlyClient, caller: Caller, db: DuckDBResource, rejects: Rejects
 ) -> Iterator[dict[str, Any]]:
     """Hooks at organization scope, then per group and per member (the API lists each apart)."""
     org = caller.organization_uri
@@ -88,39 +126,54 @@ def _webhooks(
             ("user", uri) for uri in reads.member_user_uris(conn)
         ]
 
-    def hooks(scope_and_uri: tuple[str, str]) -> list[dict[str, Any]]:
-        scope, uri = scope_and_uri
-        params = {"organization": org, "scope": scope, scope: uri}
-        return list(client.paginate("/webhook_subscriptions", params, count=100))
-
-    for page in client.fetch_all(hooks, scoped):
-        yield from page
+    parents = [(uri, {"organization": org, "scope": scope, scope: uri}) for scope, uri in scoped]
+    yield from _fan_out(
+        client, "/webhook_subscriptions", parents, rt.WEBHOOK_SUBSCRIPTIONS, rejects
+    )
 
 
 def _parents_and_children(
-    parents: Callable[[list[dict[str, Any]]], pd.DataFrame],
-    children: Callable[[list[dict[str, Any]]], pd.DataFrame],
-) -> Callable[[list[dict[str, Any]]], tuple[pd.DataFrame, ...]]:
+    parents: Callable[..., pd.DataFrame], children: Callable[..., pd.DataFrame]
+) -> Flatten:
     """Flatten a `{"parents": [...], "children": [...]}` bundle into two tables."""
 
-    def both(items: list[dict[str, Any]]) -> tuple[pd.DataFrame, ...]:
+    def both(items: list[dict[str, Any]], rejects: Rejects) -> tuple[pd.DataFrame, ...]:
         (bundle,) = items
-        return parents(bundle["parents"]), children(bundle["children"])
+        return (
+            parents(bundle["parents"], rejects=rejects),
+            children(bundle["children"], rejects=rejects),
+        )
 
     return both
+
+
+def _one(flatten_table: Callable[..., pd.DataFrame]) -> Flatten:
+    """A collection that lands in one table."""
+    return lambda items, rejects: (flatten_table(items, rejects=rejects),)
+
+
+def _value(cell: Any) -> Any:
+    """A frame cell as a Python value: a missing one is None, never NaN (which text columns
+    would store as the string 'nan')."""
+    return None if pd.isna(cell) else cell
 
 
 def _record_sync_info(
     conn: Any, calendly: CalendlyResource, frames: tuple[pd.DataFrame, ...]
 ) -> None:
     """The sync's clock, organization and provenance, read by the analytics and the dashboard."""
+    if frames[0].empty:
+        raise dg.Failure(
+            "the organization record cannot be loaded (see meta.rejected_records); "
+            "nothing was written"
+        )
     org = frames[0].iloc[0]
     client = calendly.get_client()
     writes.write_sync_info(
         conn,
         org_uri=org["uri"],
-        org_name=org["name"],
-        plan=org["plan"],
+        org_name=_value(org["name"]),
+        plan=_value(org["plan"]),
         synced_at=client.server_now,
         is_synthetic=calendly.is_synthetic,
         api_host=urlsplit(client.base_url).netloc,
@@ -132,8 +185,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization",
         description="The Calendly organization: name, plan (which gates features and prices seats) "
         "and stage.",
-        fetch=lambda client, caller, _db: [client.get(caller.organization_uri)],
-        flatten=lambda items: (flatten.organizations(items),),
+        fetch=lambda client, caller, _db, _rejects: [client.get(caller.organization_uri)],
+        flatten=_one(flatten.organizations),
         specs=(rt.ORGANIZATIONS,),
         after_write=_record_sync_info,
     ),
@@ -141,55 +194,59 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization_memberships",
         description="The seat roster: one membership per member with role and embedded user. "
         "Users are taken from the same payload, so no per-user request is needed.",
-        fetch=lambda client, caller, _db: client.paginate(
+        fetch=lambda client, caller, _db, _rejects: client.paginate(
             "/organization_memberships", {"organization": caller.organization_uri}, count=100
         ),
-        flatten=lambda items: (
-            flatten.organization_memberships(items),
-            flatten.users_from_memberships(items),
+        flatten=lambda items, rejects: (
+            flatten.organization_memberships(items, rejects=rejects),
+            flatten.users_from_memberships(items, rejects=rejects),
         ),
         specs=(rt.ORGANIZATION_MEMBERSHIPS, rt.USERS),
     ),
     Collection(
         name="organization_invitations",
         description="Invitations to the organization; pending ones are seats offered, not taken.",
-        fetch=lambda client, caller, _db: client.paginate(
+        fetch=lambda client, caller, _db, _rejects: client.paginate(
             f"/organizations/{_org_uuid(caller)}/invitations", {}, count=100
         ),
-        flatten=lambda items: (flatten.organization_invitations(items),),
+        flatten=_one(flatten.organization_invitations),
         specs=(rt.ORGANIZATION_INVITATIONS,),
     ),
     Collection(
         name="groups",
         description="Groups (departments, teams) inside the organization.",
-        fetch=lambda client, caller, _db: client.paginate(
+        fetch=lambda client, caller, _db, _rejects: client.paginate(
             "/groups", {"organization": caller.organization_uri}, count=100
         ),
-        flatten=lambda items: (flatten.groups(items),),
+        flatten=_one(flatten.groups),
         specs=(rt.GROUPS,),
     ),
     Collection(
         name="group_relationships",
         description="Who belongs to (or administers) which group; owners are memberships or "
         "pending invitations.",
-        fetch=lambda client, caller, _db: client.paginate(
+        fetch=lambda client, caller, _db, _rejects: client.paginate(
             "/group_relationships", {"organization": caller.organization_uri}, count=100
         ),
-        flatten=lambda items: (flatten.group_relationships(items),),
+        flatten=_one(flatten.group_relationships),
         specs=(rt.GROUP_RELATIONSHIPS,),
     ),
     Collection(
         name="event_types",
         description="Event types with their configuration (kind, pooling, locations, questions, "
         "durations) and their hosts from /event_type_memberships.",
-        fetch=_parents_and_fan_out("/event_types", "/event_type_memberships", "event_type"),
+        fetch=_parents_and_fan_out(
+            "/event_types", "/event_type_memberships", "event_type", rt.EVENT_TYPE_HOSTS
+        ),
         flatten=_parents_and_children(flatten.event_types, flatten.event_type_hosts),
         specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
     ),
     Collection(
         name="routing_forms",
         description="Routing forms and their submissions (one request per form).",
-        fetch=_parents_and_fan_out("/routing_forms", "/routing_form_submissions", "form"),
+        fetch=_parents_and_fan_out(
+            "/routing_forms", "/routing_form_submissions", "form", rt.ROUTING_FORM_SUBMISSIONS
+        ),
         flatten=_parents_and_children(flatten.routing_forms, flatten.routing_form_submissions),
         specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
         plan_feature="routing forms",
@@ -198,7 +255,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="webhook_subscriptions",
         description="Webhook subscriptions at organization and user scope (Standard plan and up).",
         fetch=_webhooks,
-        flatten=lambda items: (flatten.webhook_subscriptions(items),),
+        flatten=_one(flatten.webhook_subscriptions),
         specs=(rt.WEBHOOK_SUBSCRIPTIONS,),
         plan_feature="webhooks",
         deps=("organization_memberships", "groups"),
@@ -206,10 +263,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         name="activity_log_entries",
         description="The organization's audit log (Enterprise plan only).",
-        fetch=lambda client, caller, _db: client.paginate(
+        fetch=lambda client, caller, _db, _rejects: client.paginate(
             "/activity_log_entries", {"organization": caller.organization_uri}, count=1000
         ),
-        flatten=lambda items: (flatten.activity_log_entries(items),),
+        flatten=_one(flatten.activity_log_entries),
         specs=(rt.ACTIVITY_LOG_ENTRIES,),
         plan_feature="activity log",
     ),
@@ -244,8 +301,9 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         client = calendly.get_client()
         before = client.request_count
+        rejects = Rejects()
         try:
-            items = list(collection.fetch(client, calendly.caller(duckdb), duckdb))
+            items = list(collection.fetch(client, calendly.caller(duckdb), duckdb, rejects))
         except PlanFeatureUnavailable as exc:
             # A plan without the feature is a fact about the account, not a failure.
             context.log.warning(str(exc))
@@ -259,18 +317,26 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
                     },
                 )
             return
-        frames = collection.flatten(items)
+        frames = collection.flatten(items, rejects)
         requests = client.request_count - before
         with duckdb.get_connection() as conn, writes.transaction(conn):
             for spec, frame in zip(collection.specs, frames, strict=True):
                 writes.replace_all(conn, spec, frame)
+            counts = quarantine(
+                conn, context, rejects, collection.specs, at=client.server_now, full_refresh=True
+            )
             if collection.after_write is not None:
                 collection.after_write(conn, calendly, frames)
         for spec, frame in zip(collection.specs, frames, strict=True):
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["raw", spec.name]),
                 metadata=table_metadata(
-                    spec, len(frame), frame, synthetic=calendly.is_synthetic, requests=requests
+                    spec,
+                    len(frame),
+                    frame,
+                    synthetic=calendly.is_synthetic,
+                    requests=requests,
+                    extra={"rejected_records": counts[spec.qualified_name]},
                 ),
             )
 

@@ -367,7 +367,7 @@ class Api:
             and (managed is None or et.admin_managed == managed)
         ]
         fields = {
-            "name": lambda e: e.name,
+            "name": lambda e: e.name or "",  # WildData.null_names: null sorts first
             "position": lambda e: e.position,
             "created_at": lambda e: e.created_us,
             "updated_at": lambda e: e.updated_us,

@@ -89,6 +89,14 @@ class WildData:
     # One booked event type is left out of `/event_types` (as a type shared from outside the
     # organization would be) while `/event_types/{uuid}` still answers.
     unlisted_event_type: bool = False
+    # Records other servers send that the spec would not: the organization without `name`, and
+    # about one user, group and event type in four with `"name": null`.
+    null_names: bool = False
+    # Members (never a token holder) whose membership says `"user": null`, as when the user
+    # record is gone but the seat is not.
+    orphan_memberships: int = 0
+    # Events of the week before as_of listed without `uri` (a malformed record in a listing).
+    events_without_uri: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -97,6 +105,8 @@ class WildData:
                 "WildData.unknown_event_status_rate must be between 0 and 1, "
                 f"got {self.unknown_event_status_rate}"
             )
+        if self.orphan_memberships < 0 or self.events_without_uri < 0:
+            raise ValueError("WildData.orphan_memberships and events_without_uri must be >= 0")
         if not 0 <= self.big_event_invitees <= 127:
             raise ValueError(
                 f"WildData.big_event_invitees must be 0..127, got {self.big_event_invitees}"

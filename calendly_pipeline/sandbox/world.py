@@ -98,6 +98,7 @@ class World:
         )
         self._build_comms()
         self.unknown_status_events, self.unlisted_event_type = self._apply_wild(cfg.wild)
+        self.orphan_members, self.uriless_events = self._wild_records(cfg.wild)
         self.tokens: dict[str, Token] = {}
         digest = hashlib.blake2b(f"sandbox-secrets:{cfg.seed}".encode(), digest_size=32).hexdigest()
         self.pats = {
@@ -145,6 +146,29 @@ class World:
             types = sorted({int(t) for t in ev.et[recent]})
             unlisted = types[mix64(wild.seed, 19) % len(types)]
         return unknown, unlisted
+
+    def _wild_records(self, wild: WildData) -> tuple[frozenset[int], frozenset[int]]:
+        """The record-level `WildData` knobs: null names go into the data itself; returns (members
+        whose membership is served with `"user": null`, events listed without `uri`)."""
+        d = self.data
+
+        def pick(candidates: list[int], n: int, salt: int) -> frozenset[int]:
+            return frozenset(sorted(candidates, key=lambda i: mix64(wild.seed, i, salt))[:n])
+
+        if wild.null_names:
+            d.org_name = None  # type: ignore[assignment]  # served without `name` at all
+            for records, salt in ((d.users, 23), (d.groups, 29), (d.event_types, 31)):
+                for i in pick([r.idx for r in records], (len(records) + 3) // 4, salt):
+                    records[i].name = None  # type: ignore[assignment]
+
+        holders = {d.owner, d.admin, d.plain_user}
+        members = [u.idx for u in self.members() if u.idx not in holders]
+        ev = d.events
+        week = ~ev.deleted & (ev.start < self.now_us) & (ev.start >= self.now_us - 7 * US_PER_DAY)
+        return (
+            pick(members, wild.orphan_memberships, 37),
+            pick(np.flatnonzero(week).tolist(), wild.events_without_uri, 41),
+        )
 
     # -- identifiers
     def uri(self, kind: str, ident: int) -> str:
@@ -242,7 +266,7 @@ class World:
         return {
             "uri": self.uri("membership", u.idx),
             "role": u.role,
-            "user": self.membership_user_json(u),
+            "user": None if u.idx in self.orphan_members else self.membership_user_json(u),
             "organization": self.org_uri(),
             "updated_at": fmt_us(max(u.joined_us, u.updated_us)),
             "created_at": fmt_us(u.joined_us),
@@ -250,7 +274,7 @@ class World:
 
     def organization_json(self) -> dict:
         d = self.data
-        return {
+        out = {
             "uri": self.org_uri(),
             "name": d.org_name,
             "kind": "multiple",
@@ -259,6 +283,9 @@ class World:
             "created_at": fmt_us(d.org_created_us),
             "updated_at": fmt_us(d.org_created_us + 7 * US_PER_DAY),
         }
+        if self.cfg.wild.null_names:
+            del out["name"]  # `name` is optional in the spec's Organization
+        return out
 
     def invitation_json(self, inv: Invitation, owner: bool = False) -> dict:
         out = {
@@ -436,6 +463,8 @@ class World:
             ]
         if canceled:
             out["cancellation"] = self._event_cancellation(eid)
+        if eid in self.uriless_events:
+            del out["uri"]
         return out
 
     def _event_cancellation(self, eid: int) -> dict:

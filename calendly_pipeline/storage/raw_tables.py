@@ -557,7 +557,7 @@ REJECTED_RECORDS = TableSpec(
             "reason", "VARCHAR", "Why it was not loaded (names the field, never its value).", False
         ),
         Column("record", "JSON", "The API record as served."),
-        _text("asset", "Dagster asset that read it, e.g. `raw/users`."),
+        _text("asset", "Dagster step that read it, e.g. `organization_memberships`."),
         _text("partition", "Partition (range) of the run; '' when unpartitioned."),
         _text("run_id", "Run that last rejected it."),
         _ts("rejected_at", "When it was last rejected (API clock)"),
