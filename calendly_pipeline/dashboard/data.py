@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from calendly_pipeline.storage import reads
+from calendly_pipeline.storage import identity, reads
 
 TABLES = {
     "seats": "analytics.seat_utilization",
@@ -44,6 +44,8 @@ class DashboardData:
     event_type_usage: pd.DataFrame
     seat_history: pd.DataFrame
     sync_info: dict[str, Any]
+    # `meta.connection_status` (None before a run recorded it): the connection card.
+    connection: dict[str, Any] | None = None
 
     @property
     def as_of(self) -> datetime | None:
@@ -87,8 +89,12 @@ def load(database: str) -> DashboardData:
                     f"DuckDB file {database!r} has no table {table}; "
                     "run `calendly-pipeline sync` to build the analytics tables first"
                 ) from None
+        try:
+            connection = identity.read_status(con)
+        except duckdb.CatalogException:  # written before connection states were recorded
+            connection = None
     info = frames.pop("sync_info")
     if info.empty:
         raise DashboardError(f"meta.sync_info in {database!r} is empty: no sync has finished yet")
     sync_info = {k: (None if pd.isna(v) else v) for k, v in info.iloc[-1].items()}
-    return DashboardData(**frames, sync_info=sync_info)
+    return DashboardData(**frames, sync_info=sync_info, connection=connection)

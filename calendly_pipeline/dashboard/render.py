@@ -17,6 +17,7 @@ import plotly.io as pio
 import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.dashboard import figures, metrics
 from calendly_pipeline.dashboard.data import DashboardData, load
 
@@ -203,6 +204,26 @@ def _when(value: Any) -> str:
     return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _connection_card(data: DashboardData) -> dict[str, Any] | None:
+    """Organization, who is connected and how, the last sync, and any Reconnect needed."""
+    status = data.connection
+    if status is None:
+        return None
+    since = status.get("reconnect_needed_since")
+    return {
+        "organization": status.get("organization") or data.sync_info.get("org_name") or "unknown",
+        "connected_as": status.get("connected_as") or "unknown",
+        "method": status.get("method") or "unknown",
+        "connected_since": _when(status["connected_since"])
+        if status.get("connected_since") is not None
+        else None,
+        "last_sync": _when(data.sync_info.get("synced_at")),
+        "reconnect_since": _when(since) if since is not None else None,
+        "last_error": status.get("last_error") or "",
+        "command": RECONNECT_COMMAND,
+    }
+
+
 def render_dashboard(database: str, output: Path) -> DashboardSummary:
     """Read `database` read-only and write the self-contained dashboard page to `output`."""
     data = load(database)
@@ -245,6 +266,7 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
             else "the latest month"
         ),
         sections=sections,
+        connection=_connection_card(data),
         plotly_js=plotly.offline.get_plotlyjs(),
     )
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -10,29 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
+from calendly_pipeline_tests.connect.support import every_table
 from calendly_pipeline_tests.pipeline.harness import AS_OF, environment, pipeline
 from calendly_pipeline_tests.reliability.support import assert_clean_failure
 
 ORG_B = SandboxConfig(seed=8, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0)
-
-
-def every_table(database: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table in the file, in a fixed order: the warehouse's whole content."""
-    with duckdb.connect(str(database), read_only=True) as conn:
-        tables = conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
-        ).fetchall()
-        return {
-            f"{schema}.{table}": conn.execute(
-                f'SELECT * FROM "{schema}"."{table}" ORDER BY ALL'
-            ).fetchall()
-            for schema, table in tables
-        }
 
 
 def test_another_org_and_synthetic_data_are_refused_and_a_is_untouched(tmp_path: Path) -> None:
