@@ -1152,7 +1152,11 @@ class World:
         refresh token of theirs stops working, so the pipeline must reconnect. Returns how many."""
         with self.lock:
             user = self.data.owner if user_uri is None else self._member_id(user_uri)
-            access = [t for t in self.tokens.values() if t.kind == "oauth" and t.user == user]
+            access = [
+                t
+                for t in self.tokens.values()
+                if t.kind == "oauth" and t.user == user and not t.revoked
+            ]
             for t in access:
                 t.revoked = True
             refresh = [r for r, owner in self.refresh_tokens.items() if owner == user]
