@@ -32,10 +32,12 @@ def plain(text: object, limit: int | None = None) -> str:
     return out
 
 
-def html(text: object) -> str:
-    """For HTML, and for plotly text, tick labels, hover text and titles: plotly renders `<a>`,
-    `<br>`, `<b>`, `<span style>` there, so a member-chosen name must arrive as entities."""
-    return _html.escape(str(text), quote=True)
+def plotly_text(text: object) -> str:
+    """For plotly text, tick labels, hover text and titles: plotly renders `<a href>`, `<br>`,
+    `<b>`, `<span style>` there, so `&`, `<` and `>` arrive as the entities plotly decodes back
+    to the characters (it leaves `&quot;` as is, so quotes stay; they open nothing outside a
+    tag). The page itself is HTML-escaped by Jinja's autoescape."""
+    return _html.escape(str(text), quote=False)
 
 
 def csv_cell(text: str) -> str:

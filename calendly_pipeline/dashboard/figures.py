@@ -2,6 +2,8 @@
 
 Readers open the file from a mail or a shared drive and often print it, so no figure relies on
 hovering, and colours come from the Okabe-Ito palette (categories) and cividis (heatmaps).
+plotly reads a subset of HTML in labels and text, so every name from the data goes through
+`safe_text.plotly_text` here, at the one place it enters a figure.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from calendly_pipeline.dashboard.metrics import STATUS_ORDER, Matrix, unique_labels
+from calendly_pipeline.safe_text import plotly_text
 
 # Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -66,8 +69,8 @@ def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=values.to_numpy(),
-            x=[str(c) for c in values.columns],
-            y=[str(r) for r in values.index],
+            x=[plotly_text(c) for c in values.columns],
+            y=[plotly_text(r) for r in values.index],
             zmin=0,
             zmax=100,
             colorscale="Cividis",
@@ -137,8 +140,8 @@ def top_event_types(usage: pd.DataFrame) -> go.Figure:
     """Bookings on the bars; the rates sit under each name so nothing is clipped on a phone."""
     titles = unique_labels(
         [
-            (name if isinstance(name, str) else "(unnamed)")
-            + (f" ({owner})" if isinstance(owner, str) and owner else "")
+            (plotly_text(name) if isinstance(name, str) else "(unnamed)")
+            + (f" ({plotly_text(owner)})" if isinstance(owner, str) and owner else "")
             for name, owner in zip(usage["name"], usage["owner_name"], strict=True)
         ]
     )
@@ -171,8 +174,10 @@ def top_event_types(usage: pd.DataFrame) -> go.Figure:
 
 def group_comparison(groups: pd.DataFrame, currency: str) -> go.Figure:
     """Seats per group stacked by status; totals and idle cost sit under each group's name."""
+    symbol = plotly_text(currency)
     names = [
-        f"{group}<br><span style='font-size:11px'>{n} seats · idle {currency}{cost:,.0f}/mo</span>"
+        f"{plotly_text(group)}<br><span style='font-size:11px'>"
+        f"{n} seats · idle {symbol}{cost:,.0f}/mo</span>"
         for group, n, cost in zip(
             groups["group"], groups["seats"], groups["idle_cost_month"], strict=True
         )

@@ -1,11 +1,13 @@
 """Render `data/dashboard.html`: one self-contained file that opens offline from a mail or a share.
 
-plotly.js is embedded once in the page head, the reclaim list travels as JSON inside the page for
-the CSV download, and nothing is fetched at view time.
+plotly.js is embedded once in the page head, the reclaim list's CSV is written here and travels
+inside the page for the download button, and nothing is fetched at view time.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.dashboard import figures, metrics
 from calendly_pipeline.dashboard.data import DashboardData, load
+from calendly_pipeline.safe_text import csv_cell, markdown
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -61,7 +64,10 @@ class DashboardSummary:
         """A small table of the headline figures for the Dagster UI."""
         money = _money_formatter(self.currency)
         rows = [
-            ("Organization", self.org_name + (" (synthetic data)" if self.is_synthetic else "")),
+            (
+                "Organization",
+                markdown(self.org_name) + (" (synthetic data)" if self.is_synthetic else ""),
+            ),
             ("Seats paid", f"{self.seats_paid:,}"),
             ("Seats assigned", f"{self.seats_assigned:,}"),
             ("Active", f"{self.seats_active:,}"),
@@ -198,6 +204,19 @@ def _headline_context(
     }
 
 
+def reclaim_csv(rows: list[dict[str, Any]]) -> str:
+    """The reclaim list as CSV for a spreadsheet. Members choose their own names, so every text
+    cell is quoted and neutralized (`safe_text.csv_cell`) and numbers stay numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    if rows:
+        writer.writerow(rows[0])
+    writer.writerows(
+        [csv_cell(v) if isinstance(v, str) else v for v in row.values()] for row in rows
+    )
+    return out.getvalue()
+
+
 def _when(value: Any) -> str:
     if value is None:
         return "unknown"
@@ -232,6 +251,7 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
     money = _money_formatter(currency)
     head = metrics.headline(data)
     reclaim = metrics.reclaim_rows(data.seats)
+    reclaim_records = reclaim.astype(object).where(reclaim.notna(), None).to_dict("records")
     sections = _charts(data, CURRENCY_SYMBOLS.get(currency.upper(), currency + " "))
 
     env = Environment(
@@ -257,7 +277,8 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
         currency=currency,
         **_headline_context(head, info, money),
         reclaim_columns=RECLAIM_COLUMNS,
-        reclaim_rows=reclaim.astype(object).where(reclaim.notna(), None).to_dict("records"),
+        reclaim_rows=reclaim_records,
+        reclaim_csv=reclaim_csv(reclaim_records),
         money=money,
         paid_unused=metrics.paid_unused(data).to_dict("records"),
         latest_month=(

@@ -183,6 +183,7 @@ def _daily(seats: pd.DataFrame) -> pd.DataFrame:
                     "canceled_by_invitee": int((d + h) % 7 == 0),
                     "no_show": int(past and (d + h) % 9 == 0),
                     "rescheduled": int((d + h) % 6 == 0),
+                    "unknown_status": 0,
                     "invitee_bookings": 2 + h % 3,
                 }
             )
@@ -256,11 +257,19 @@ def dashboard_frames(shape: Shape = Shape(), *, synthetic: bool = True) -> dict[
     return frames
 
 
-def build_dashboard_db(path: str, shape: Shape = Shape(), *, synthetic: bool = True) -> str:
-    """Write a DuckDB file at `path` with every table the dashboard reads; returns the path."""
+def build_dashboard_db(
+    path: str,
+    shape: Shape = Shape(),
+    *,
+    synthetic: bool = True,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> str:
+    """Write a DuckDB file at `path` with every table the dashboard reads (`frames`, by default
+    `dashboard_frames(shape)`); returns the path."""
+    frames = dashboard_frames(shape, synthetic=synthetic) if frames is None else frames
     with duckdb.connect(path) as con:
         migrate(con)
-        for table, frame in dashboard_frames(shape, synthetic=synthetic).items():
+        for table, frame in frames.items():
             if frame.empty:
                 continue
             con.register("frame", frame)

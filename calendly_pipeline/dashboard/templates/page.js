@@ -31,13 +31,8 @@
   const button = document.getElementById("download-csv");
   if (button) {
     button.addEventListener("click", () => {
-      const rows = JSON.parse(document.getElementById("reclaim-data").textContent);
-      const columns = Object.keys(rows[0]);
-      const cell = (v) => {
-        const s = v === null || v === undefined ? "" : String(v);
-        return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-      };
-      const csv = [columns.join(",")].concat(rows.map((r) => columns.map((c) => cell(r[c])).join(","))).join("\r\n");
+      // Written and neutralized against formula injection in Python (render.reclaim_csv).
+      const csv = JSON.parse(document.getElementById("reclaim-csv").textContent);
       const link = document.createElement("a");
       link.href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
       link.download = "calendly-reclaim-list.csv";
