@@ -49,6 +49,35 @@ class FaultConfig:
     paths: tuple[str, ...] = ()
     # Retry-After (and X-RateLimit-Reset) of burst 429s; None: the real window's reset (up to 60 s).
     retry_after_seconds: int | None = None
+    # Real-world variances of servers and proxies that are not Calendly (issue 13, "wild" mode).
+    # Transport: headers a client must not rely on.
+    no_date_header: bool = False  # no `Date` on any response
+    no_rate_headers: bool = False  # no `X-RateLimit-*` on any response, 429s included
+    no_retry_after: bool = False  # 429s carry no `Retry-After`
+    # Length of the fixed rate window; the budget per window is `rate_limit_per_minute` scaled to
+    # it (rounded up), so the average rate stays the same while the window's shape changes.
+    rate_window_seconds: int = 60
+    # Paging: counts are "the next N" requests that carry a `page_token` (on `paths`).
+    expire_page_tokens: int = 0  # answered 400 `page_token`: "has expired"
+    vanish_between_pages: int = 0  # lose their first record, as after an offset shift
+    endless_page_tokens: bool = False  # pages after the first: empty, a fresh token each time
+    empty_page_with_token: bool = False  # an empty page with a token before each later page
+    stuck_page_tokens: bool = False  # every token serves the first page again, with a new token
+    string_collection: bool = False  # `collection` served as a JSON string, not a list
+    # Error messages (4xx/5xx, 429 included) echo the request's `Authorization` header.
+    echo_token_in_errors: bool = False
+
+    @classmethod
+    def wild(cls, seed: int = 0, **knobs: object) -> FaultConfig:
+        """The header-level variances a well-behaved client must survive end to end: no `Date`,
+        no rate-limit headers, no `Retry-After`, a 1 s rate window (`knobs` add or override)."""
+        preset: dict[str, object] = {
+            "no_date_header": True,
+            "no_rate_headers": True,
+            "no_retry_after": True,
+            "rate_window_seconds": 1,
+        }
+        return cls(seed=seed, **{**preset, **knobs})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "latency_rate", "drop_rate", "malformed_rate"):
@@ -59,6 +88,10 @@ class FaultConfig:
             raise ValueError("FaultConfig.latency_ms and burst_429 must not be negative")
         if self.retry_after_seconds is not None and self.retry_after_seconds < 1:
             raise ValueError("FaultConfig.retry_after_seconds must be at least 1")
+        if self.rate_window_seconds < 1:
+            raise ValueError("FaultConfig.rate_window_seconds must be at least 1")
+        if self.expire_page_tokens < 0 or self.vanish_between_pages < 0:
+            raise ValueError("FaultConfig.expire_page_tokens and vanish_between_pages must be >= 0")
 
     def applies_to(self, route: str) -> bool:
         """Whether faults hit this route template (see `paths`)."""

@@ -97,6 +97,10 @@ class Pager:
         if self.repeat and current:
             # Even the last page hands back the token it was asked with, so a two-page list loops.
             token = current
+        return self.pagination(count, token)
+
+    def pagination(self, count: int, token: str | None) -> dict:
+        """The `pagination` object pointing at `token` (None: the last page)."""
         return {
             "count": count,
             "next_page": self._url(token) if token else None,
@@ -150,3 +154,16 @@ def page_of(
     chunk = rows[start : start + count]
     more = start + count < len(rows)
     return chunk, (key(chunk[-1]) if more and chunk else None)
+
+
+# A token the `empty_page_with_token` fault hands out: the real token behind a marker.
+EMPTY_MARK = "empty~"
+
+
+def empty_page(request: Request, base: str, token: str) -> dict:
+    """A collection page with no records that still points at `token` (wild paging faults)."""
+    try:
+        count = parse_count(request, maximum=1000)
+    except ApiError:
+        count = 20
+    return {"collection": [], "pagination": Pager(request, base).pagination(count, token)}
