@@ -9,6 +9,7 @@ from calendly_pipeline.client.errors import (
     CalendlyError,
     InsufficientScope,
     NotFound,
+    PageTokenExpired,
     PaginationLoop,
     PermissionDenied,
     PlanFeatureUnavailable,
@@ -16,6 +17,8 @@ from calendly_pipeline.client.errors import (
     ReconnectNeeded,
     ServerError,
     TransportError,
+    UnusableResponse,
+    redact,
 )
 from calendly_pipeline.client.ratelimit import RateBudget
 
@@ -29,6 +32,7 @@ __all__ = [
     "InsufficientScope",
     "NotFound",
     "OAuthCredentials",
+    "PageTokenExpired",
     "PaginationLoop",
     "PermissionDenied",
     "PersonalAccessToken",
@@ -39,4 +43,6 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "TransportError",
+    "UnusableResponse",
+    "redact",
 ]

@@ -50,6 +50,10 @@ class PersonalAccessToken:
     def __repr__(self) -> str:
         return "PersonalAccessToken(token=<redacted>)"
 
+    def secrets(self) -> tuple[str, ...]:
+        """The token, so server text that echoes it can be redacted."""
+        return (self._token,)
+
     def access_token(self, post: Post) -> str:
         return self._token
 

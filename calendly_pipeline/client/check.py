@@ -7,10 +7,10 @@ asset check or metadata; neither needs to know how it was probed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from calendly_pipeline.client.client import CalendlyClient, Caller
+from calendly_pipeline.client.client import CalendlyClient, Caller, ClockSource
 from calendly_pipeline.client.errors import (
     AdminRequired,
     CalendlyError,
@@ -51,6 +51,10 @@ class ConnectionReport:
     probes: tuple[AccessProbe, ...] = ()
     rate_budget: RateBudget = field(default_factory=lambda: RateBudget(None, None, None))
     server_now: datetime | None = None
+    # Where `server_now` came from ("local": the server sent no usable `Date` header), and the
+    # server's clock minus ours when both are known.
+    clock_source: ClockSource = "server"
+    clock_skew: timedelta | None = None
     requests_used: int = 0
 
     @property
@@ -73,7 +77,23 @@ class ConnectionReport:
             "rate_limit": self.rate_budget.limit,
             "rate_remaining": self.rate_budget.remaining,
             "server_now": self.server_now.isoformat() if self.server_now else "",
+            "clock_source": self.clock_source,
+            "clock_skew_seconds": self.clock_skew.total_seconds() if self.clock_skew else None,
         }
+
+    @property
+    def clock_note(self) -> str:
+        """How far our clock is from the API's, for a person: "" when it cannot be known."""
+        if self.clock_source == "local":
+            return "the API sent no usable Date header: using the local clock"
+        if self.clock_skew is None:
+            return ""
+        seconds = -self.clock_skew.total_seconds()
+        if abs(seconds) < 120:
+            return f"local clock differs by {seconds:+.0f} s"
+        if abs(seconds) < 2 * 86_400:
+            return f"local clock differs by {seconds / 3600:+.1f} h"
+        return f"local clock differs by {seconds / 86_400:+.1f} days"
 
 
 def _org_probes(org_uri: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -138,6 +158,8 @@ def check_connection(client: CalendlyClient, *, is_synthetic: bool = False) -> C
             cause=exc.message,
             rate_budget=client.rate_budget,
             server_now=client.server_now,
+            clock_source=client.clock_source,
+            clock_skew=client.clock_skew,
             requests_used=client.request_count,
             **base,
         )
@@ -150,6 +172,8 @@ def check_connection(client: CalendlyClient, *, is_synthetic: bool = False) -> C
         probes=tuple(probes),
         rate_budget=client.rate_budget,
         server_now=client.server_now,
+        clock_source=client.clock_source,
+        clock_skew=client.clock_skew,
         requests_used=client.request_count,
         **base,
     )

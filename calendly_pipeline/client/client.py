@@ -5,17 +5,16 @@ It knows nothing of Dagster: `defs/resources.py` builds it, `check` and the sync
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import math
 import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -39,14 +38,17 @@ from calendly_pipeline.client.errors import (
     CalendlyError,
     InsufficientScope,
     NotFound,
+    PageTokenExpired,
     PaginationLoop,
     PermissionDenied,
     PlanFeatureUnavailable,
     RateLimitExhausted,
     ServerError,
     TransportError,
+    UnusableResponse,
+    redact,
 )
-from calendly_pipeline.client.ratelimit import RateBudget, RatePacer
+from calendly_pipeline.client.ratelimit import RateBudget, RatePacer, parse_http_date
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,10 @@ _FEATURES = {
     "data_compliance": "data compliance",
 }
 _PLAN = re.compile(r"upgrade your Calendly account to (\w+)", re.IGNORECASE)
+# Pages followed when the server announces no total: 10 million records at count=100. Beyond
+# that a listing is a server that never ends, not data.
+MAX_PAGES = 100_000
+ClockSource = Literal["server", "local"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,8 @@ class CalendlyClient:
         self._pacer = RatePacer()
         self._count_lock = threading.Lock()
         self._request_count = 0
-        self._server_now: datetime | None = None
+        # (the server's last sane `Date`, our UTC clock when it arrived)
+        self._server_clock: tuple[datetime, datetime] | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyClient(base_url={self.base_url!r}, credentials={self._credentials!r})"
@@ -165,9 +172,30 @@ class CalendlyClient:
             return self._request_count
 
     @property
-    def server_now(self) -> datetime | None:
-        """The API's clock from the last `Date` header (the sandbox serves its simulated clock)."""
-        return self._server_now
+    def server_now(self) -> datetime:
+        """'Now' for the data, never None: the API's clock from the last parseable `Date` header
+        (the sandbox serves its simulated clock), else our own UTC clock (`clock_source`)."""
+        clock = self._server_clock
+        return clock[0] if clock else datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The same clock as `server_now`."""
+        return self.server_now
+
+    @property
+    def clock_source(self) -> ClockSource:
+        """ "server" once a response carried a usable `Date` header, else "local"."""
+        return "server" if self._server_clock else "local"
+
+    @property
+    def clock_skew(self) -> timedelta | None:
+        """The server's clock minus ours at the last `Date`; None while only ours is known."""
+        clock = self._server_clock
+        return clock[0] - clock[1] if clock else None
+
+    def _redact(self, text: object) -> str:
+        """Server text made safe to show: no secret these credentials hold, length capped."""
+        return redact(text, self._credentials.secrets())
 
     @property
     def rate_budget(self) -> RateBudget:
@@ -182,36 +210,105 @@ class CalendlyClient:
         return resource if isinstance(resource, dict) else body
 
     def pages(
-        self, path: str, params: Mapping[str, Any] | None = None, count: int | None = 100
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        count: int | None = 100,
+        max_pages: int = MAX_PAGES,
     ) -> Iterator[dict[str, Any]]:
-        """Each page body of a collection, re-sending the original filters with `page_token`."""
+        """Each page body of a collection, re-sending the original filters with `page_token`.
+
+        Paging is bounded: a repeated token or page, an empty page that still carries a token,
+        or far more pages than the server announced raise `PaginationLoop`. A page token the
+        server refuses (400 naming `page_token`, e.g. expired) restarts the listing once from
+        the first page; records already yielded are not yielded again.
+        """
         query = dict(params or {})
         if count is not None:
             query["count"] = count
-        seen: set[str] = set()
+        yielded: set[int] = set()
+        try:
+            yield from self._walk(path, query, max_pages, yielded)
+        except _TokenRefused as refused:
+            log.warning(
+                "%s: the server refused a page token (%s); restarting the listing once",
+                sanitize(self._url(path)),
+                refused.error.message,
+            )
+            try:
+                yield from self._walk(path, query, max_pages, yielded)
+            except _TokenRefused as again:
+                error = again.error
+                raise PageTokenExpired(
+                    error.method,
+                    error.path,
+                    error.status,
+                    "the server refused a page token again after the listing was restarted "
+                    f"from the first page ({error.message})",
+                ) from None
+
+    def _walk(
+        self, path: str, query: dict[str, Any], max_pages: int, yielded: set[int]
+    ) -> Iterator[dict[str, Any]]:
+        """One pass over a listing (see `pages`); `yielded` holds hashes of the record URIs
+        already handed out, so a restarted pass skips them."""
+        where = sanitize(self._url(path))
+
+        def stop(message: str) -> PaginationLoop:
+            return PaginationLoop("GET", where, 200, f"{message}; stopping instead of looping")
+
+        tokens: set[str] = set()
+        seen_pages: set[tuple[int, Any, Any]] = set()
         token: str | None = None
+        bound = max_pages
+        number = 0
         while True:
-            body = self.request("GET", path, {**query, "page_token": token} if token else query)
-            yield body
+            try:
+                body = self.request("GET", path, {**query, "page_token": token} if token else query)
+            except BadRequest as exc:
+                if token and any(d.get("parameter") == "page_token" for d in exc.details):
+                    raise _TokenRefused(exc) from None
+                raise
+            number += 1
+            items = body.get("collection")
+            if not isinstance(items, list):
+                kind = "missing" if items is None else f"a {type(items).__name__}, not a list"
+                raise UnusableResponse(
+                    "GET", where, 200, f"unusable response: `collection` is {kind}"
+                )
             token = _next_token(body.get("pagination"))
+            if number == 1:
+                bound = min(max_pages, _announced_pages(body, len(items)) or max_pages)
+            uris = [h for h in map(_uri_hash, items) if h is not None]
+            if yielded and uris:
+                body = {**body, "collection": [i for i in items if _uri_hash(i) not in yielded]}
+            yielded.update(uris)
+            yield body
             if not token:
                 return
-            if token in seen:
-                raise PaginationLoop(
-                    "GET",
-                    sanitize(self._url(path)),
-                    200,
-                    f"the server repeated a page token after {len(seen) + 1} pages; "
-                    "stopping instead of looping",
+            if not items:
+                raise stop(
+                    f"the server sent an empty page that still carries a next page token "
+                    f"(page {number})"
                 )
-            seen.add(token)
+            if number >= bound:
+                raise stop(
+                    f"the server is still paging after {number} pages (at most {bound} expected)"
+                )
+            fingerprint = (len(items), uris[0] if uris else None, uris[-1] if uris else None)
+            if uris and fingerprint in seen_pages:
+                raise stop(f"the server sent the same page again under a new token (page {number})")
+            seen_pages.add(fingerprint)
+            if token in tokens:
+                raise stop(f"the server repeated a page token after {number} pages")
+            tokens.add(token)
 
     def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, count: int | None = 100
     ) -> Iterator[dict[str, Any]]:
         """Every item of a collection, one page in memory at a time."""
         for page in self.pages(path, params, count):
-            yield from page.get("collection") or []
+            yield from page["collection"]
 
     def fetch_all(
         self, fn: Callable[[T], R], items: Iterable[T], max_workers: int | None = None
@@ -319,10 +416,9 @@ class CalendlyClient:
                 response.headers if response is not None else None,
                 status=response.status_code if response is not None else None,
             )
-        date = response.headers.get("Date")
-        if date:
-            with contextlib.suppress(TypeError, ValueError):
-                self._server_now = parsedate_to_datetime(date).astimezone(UTC)
+        server = parse_http_date(response.headers.get("Date"))
+        if server is not None:
+            self._server_clock = (server, datetime.now(UTC))
         return response
 
     def _post_token(self, form: dict[str, str]) -> requests.Response:
@@ -360,7 +456,7 @@ class CalendlyClient:
                 log.info("access token refused; refreshed once and retrying %s", path)
                 continue
             if status >= 400:
-                raise _error(method, path, params, response)
+                raise _error(method, path, params, response, self._redact)
             try:
                 body = response.json()
             except ValueError:
@@ -379,20 +475,43 @@ def _body(response: requests.Response) -> dict[str, Any]:
 
 
 def _error(
-    method: str, path: str, params: Mapping[str, Any] | None, response: requests.Response
+    method: str,
+    path: str,
+    params: Mapping[str, Any] | None,
+    response: requests.Response,
+    clean: Callable[[object], str],
 ) -> CalendlyError:
-    """Turn an error response into the typed error that names the problem."""
+    """Turn an error response into the typed error that names the problem.
+
+    Every piece of server text passes `clean` (redaction and a length cap) first.
+    """
     status = response.status_code
     body = _body(response)
-    message = str(body.get("message") or body.get("title") or f"HTTP {status}")
+    message = clean(body.get("message") or body.get("title") or f"HTTP {status}")
     if status == 400:
-        return BadRequest(method, path, status, list(body.get("details") or []))
+        details = body.get("details")
+        return BadRequest(
+            method,
+            path,
+            status,
+            [
+                {
+                    "parameter": clean(d.get("parameter", "?")),
+                    "message": clean(d.get("message", "")),
+                }
+                for d in (details if isinstance(details, list) else [])
+                if isinstance(d, dict)
+            ],
+        )
     if status == 401:
         kind = "expired" if "expired" in message.lower() else "invalid_or_revoked"
         return AuthError(method, path, status, kind)
     if status == 403:
         if body.get("title") == "Insufficient scope":
-            return InsufficientScope(method, path, status, list(body.get("required_scopes") or []))
+            scopes = body.get("required_scopes")
+            return InsufficientScope(
+                method, path, status, [clean(s) for s in scopes if isinstance(scopes, list)]
+            )
         plan = _PLAN.search(message)
         if plan or "upgrade" in message.lower():
             feature = next((f for key, f in _FEATURES.items() if key in path), _resource_name(path))
@@ -424,6 +543,32 @@ def _next_token(pagination: Any) -> str | None:
         values = parse_qs(urlsplit(next_page).query).get("page_token")
         return values[0] if values else None
     return None
+
+
+class _TokenRefused(Exception):
+    """A page token was refused (400 naming `page_token`): `pages` restarts the listing."""
+
+    def __init__(self, error: BadRequest) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _uri_hash(item: object) -> int | None:
+    """A record's identity for de-duplication after a restart (hashes: 10^5 URIs stay small)."""
+    uri = item.get("uri") if isinstance(item, dict) else None
+    return hash(uri) if isinstance(uri, str) else None
+
+
+def _announced_pages(body: dict[str, Any], page_size: int) -> int | None:
+    """Pages a listing may take, from the total its first page announces (`total_count`),
+    doubled with room to spare for records added while paging; None when nothing is announced."""
+    pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
+    total = body.get("total_count", pagination.get("total_count"))
+    if body.get("exceeds_max_total_count") or page_size < 1:
+        return None
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        return None
+    return 2 * math.ceil(total / page_size) + 2
 
 
 def _log_retry(state: RetryCallState) -> None:

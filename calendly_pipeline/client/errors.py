@@ -2,16 +2,43 @@
 
 Every error carries the HTTP method, a sanitized path (no host, no query string) and the status.
 None of them ever holds a token: messages are built from the response's `title`/`message`, never
-from request headers or bodies.
+from request headers or bodies, and that server text passes `redact` first, because servers and
+proxies do echo the `Authorization` header back.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 AuthKind = Literal["missing", "invalid_or_revoked", "expired"]
 # What a person runs when OAuth access lapsed; every "reconnect needed" message names it.
 RECONNECT_COMMAND = "calendly-pipeline connect"
+
+# Server text longer than this is cut: a proxy's HTML error page is not an error message.
+MAX_SERVER_TEXT = 300
+REDACTED = "<redacted>"
+# Credentials the server may quote, whatever the scheme or field: `Authorization: Bearer abc`,
+# `"access_token": "abc"`, `client_secret=abc`.
+_CREDENTIAL = re.compile(
+    r"(?P<name>\b(?:Bearer|Basic)\s+"
+    r"|\b(?:access_token|refresh_token|client_secret|token)\b[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"',;)\]}]+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: object, secrets: Iterable[str] = ()) -> str:
+    """Server-provided text made fit for an error, a log line or metadata: every secret the
+    credentials hold and any `Bearer <x>` value removed, and the length capped."""
+    out = str(text)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        out = out.replace(secret, REDACTED)
+    out = _CREDENTIAL.sub(rf"\g<name>{REDACTED}", out)
+    if len(out) > MAX_SERVER_TEXT:
+        out = out[: MAX_SERVER_TEXT - 1] + "…"
+    return out
 
 
 class CalendlyError(Exception):
@@ -140,4 +167,13 @@ class TransportError(CalendlyError):
 
 
 class PaginationLoop(CalendlyError):
-    """The server handed back a page token it had already given: stop instead of looping."""
+    """The server's paging does not move forward or does not end (a repeated token or page, an
+    empty page that still carries a token, far more pages than announced): stop, not loop."""
+
+
+class PageTokenExpired(CalendlyError):
+    """The server refused a page token again after the listing was restarted once."""
+
+
+class UnusableResponse(CalendlyError):
+    """A 200 whose body cannot be a page of the collection (no `collection` list)."""
