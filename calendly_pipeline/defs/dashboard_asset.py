@@ -6,6 +6,7 @@ from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.dashboard.render import render_dashboard
 from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP
 from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.safe_text import markdown
 from calendly_pipeline.settings import dashboard_path, duckdb_database
 from calendly_pipeline.transforms.model import ANALYTICS_NAMES
 
@@ -27,7 +28,8 @@ def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     money = f"{summary.currency} "
     preview = "\n".join(
         [
-            f"**{summary.org_name}**" + (" — SYNTHETIC DATA" if summary.is_synthetic else ""),
+            f"**{markdown(summary.org_name)}**"
+            + (" — SYNTHETIC DATA" if summary.is_synthetic else ""),
             "",
             "| seats paid | assigned | active | idle | pending | idle cost / month | / year |",
             "|---|---|---|---|---|---|---|",

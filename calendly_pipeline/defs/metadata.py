@@ -8,10 +8,12 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from calendly_pipeline.safe_text import markdown
 from calendly_pipeline.storage.spec import TableSpec
 
 SYNTHETIC_NOTE = "SYNTHETIC: data from the embedded Calendly sandbox, not a real organization"
 PREVIEW_ROWS = 5
+PREVIEW_CELL_CHARS = 60
 
 
 def column_schema(spec: TableSpec) -> dg.TableSchema:
@@ -31,15 +33,20 @@ def column_schema(spec: TableSpec) -> dg.TableSchema:
 
 
 def _cell(value: object) -> str:
+    """One Markdown table cell: names are the members' own, so a `|` or a newline in one must
+    not open a new column or row, nor brackets a link (`safe_text.markdown`, capped)."""
     missing = value is None or value is pd.NA or value is pd.NaT
-    text = "" if missing or (isinstance(value, float) and value != value) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    if missing or (isinstance(value, float) and value != value):
+        return ""
+    return markdown(value, limit=PREVIEW_CELL_CHARS)
 
 
 def preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MarkdownMetadataValue:
     if df.empty:
         return dg.MetadataValue.md("_no rows_")
-    return dg.MetadataValue.md(df.head(rows).map(_cell).to_markdown(index=False))
+    # disable_numparse: tabulate would otherwise reformat a name such as "1e3" as 1000.
+    table = df.head(rows).map(_cell).to_markdown(index=False, disable_numparse=True)
+    return dg.MetadataValue.md(table)
 
 
 def definition_metadata(spec: TableSpec) -> dict[str, Any]:
