@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from calendly_pipeline.connection import ENV_OAUTH_TRIO, ENV_TOKEN, SYNTHETIC_WARNING
 from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.defs.warehouse import Warehouse
 
 
 @pytest.fixture
@@ -19,22 +21,25 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def _run(resource: CalendlyResource) -> dict[str, Any]:
+def _run(resource: CalendlyResource, folder: Path) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     @dg.asset
-    def probe(calendly: CalendlyResource) -> None:
-        seen["caller"] = calendly.caller()
+    def probe(calendly: CalendlyResource, duckdb: Warehouse) -> None:
+        seen["caller"] = calendly.caller(duckdb)
         seen["meta"] = calendly.connection_metadata()
         seen["synthetic"] = calendly.is_synthetic
         seen["now"] = calendly.get_client().server_now
         seen["attempts"] = calendly.get_client().retry.attempts
 
-    assert dg.materialize([probe], resources={"calendly": resource}).success
+    warehouse = Warehouse(database=str(folder / "calendly.duckdb"))
+    assert dg.materialize([probe], resources={"calendly": resource, "duckdb": warehouse}).success
     return seen
 
 
-def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyPatch) -> None:
+def test_token_from_the_environment(
+    sandbox: Any, no_credentials: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     no_credentials.setenv(ENV_TOKEN, sandbox.tokens["admin"])
     no_credentials.setenv("CALENDLY_API_BASE_URL", sandbox.base_url)
     no_credentials.setenv("CALENDLY_HTTP_ATTEMPTS", "3")
@@ -42,7 +47,7 @@ def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyP
     # Bound by name: run config and the UI see "CALENDLY_API_TOKEN", never the token.
     assert isinstance(resource.api_token, dg.EnvVar)
     assert resource.api_token == ENV_TOKEN
-    seen = _run(resource)
+    seen = _run(resource, tmp_path)
     assert seen["synthetic"] is False
     assert seen["caller"].role == "admin"
     assert seen["meta"] == {
@@ -55,12 +60,12 @@ def test_token_from_the_environment(sandbox: Any, no_credentials: pytest.MonkeyP
 
 
 def test_no_credentials_start_the_sandbox_and_say_so(
-    no_credentials: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    no_credentials: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.WARNING)
     resource = CalendlyResource.from_env()
     assert resource.api_token is None and resource.client_id is None
-    seen = _run(resource)
+    seen = _run(resource, tmp_path)
     assert seen["synthetic"] is True
     assert seen["meta"]["is_synthetic"] is True
     assert seen["meta"]["api_host"].startswith("http://127.0.0.1:")
