@@ -13,7 +13,7 @@ import duckdb
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.warehouse import Warehouse
-from calendly_pipeline.sandbox import SandboxConfig
+from calendly_pipeline.sandbox import FaultConfig, SandboxConfig
 from calendly_pipeline.sandbox.config import WildData
 from calendly_pipeline_tests.pipeline.harness import AS_OF, Pipeline, pipeline
 from calendly_pipeline_tests.reliability.support import SHORT, Reference, rows
@@ -177,3 +177,26 @@ def test_a_403_on_one_removed_members_webhooks_skips_that_member(tmp_path: Path)
             reason == "children not readable: /webhook_subscriptions answered 403 for this parent"
         )
         assert json.loads(record)["params"]["user"] == removed
+
+
+def test_a_parent_list_that_fails_otherwise_still_fails_the_collection(tmp_path: Path) -> None:
+    """Only a refusal for one parent (403/404) is a reject; a 5xx after every retry is not."""
+    with pipeline(tmp_path, env={"CALENDLY_HTTP_ATTEMPTS": "1"}) as p:
+        p.sandbox.set_faults(FaultConfig(error_rate=1.0, paths=("/event_type_memberships",)))
+        result = dg.materialize(
+            org_assets,
+            selection=dg.AssetSelection.keys(
+                dg.AssetKey(["raw", "event_types"])
+            ).required_multi_asset_neighbors(),
+            resources={
+                "calendly": CalendlyResource.from_env(),
+                "duckdb": Warehouse(database=str(p.database)),
+            },
+            instance=p.instance,
+            raise_on_error=False,
+        )
+        assert not result.success
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        assert failure.step_failure_data.error.cause.cls_name == "ServerError"
+        assert p.query("SELECT count(*) FROM raw.event_types") == [(0,)]
+        assert p.query("SELECT count(*) FROM meta.rejected_records") == [(0,)]
