@@ -10,7 +10,10 @@ import sys
 import pytest
 import requests
 
+from calendly_pipeline.client.oauth_flow import Pkce, authorize_url
 from calendly_pipeline.sandbox import Sandbox, SandboxConfig
+
+REDIRECT = "http://127.0.0.1:5555/callback"
 
 
 def test_cli_serves_and_prints_url_token_and_synthetic_note() -> None:
@@ -45,6 +48,18 @@ def test_cli_serves_and_prints_url_token_and_synthetic_note() -> None:
         assert me.status_code == 200
         assert me.json()["resource"]["uri"].startswith(base)
         assert me.headers["Date"] == "Tue, 30 Jun 2026 12:00:00 GMT"
+        # The demo OAuth app for `calendly-pipeline connect`: its login page, and its secret.
+        client_id = re.search(r"^OAuth client id: (\S+)$", text, re.M).group(1)
+        secret = re.search(r"^OAuth client secret: (\S+)$", text, re.M).group(1)
+        login = requests.get(authorize_url(base, client_id, REDIRECT, Pkce()), timeout=10)
+        assert login.status_code == 200 and "Sign in" in login.text
+        form = {"grant_type": "refresh_token", "refresh_token": "unknown"}
+        refused = requests.post(
+            f"{base}/oauth/token",
+            data={**form, "client_id": client_id, "client_secret": secret},
+            timeout=10,
+        )
+        assert refused.json()["error"] == "invalid_grant"  # not invalid_client: the secret works
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
