@@ -738,6 +738,7 @@ CONTROLS = (
     "accept_invitation",
     "edit_event_type",
     "delete_event_data",
+    "restore_event_data",
     "rename",
     "revoke_token",
     "expire_access_tokens",

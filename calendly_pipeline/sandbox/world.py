@@ -1115,6 +1115,15 @@ class World:
             eid = self._event_id(event_uri)
             self.data.events.deleted[eid] = True
 
+    def restore_event_data(self, event_uri: str) -> None:
+        """Serve a deleted event (and its invitees) again, unchanged: what a client sees when a
+        server answered 404 for a while by mistake."""
+        with self.lock:
+            eid = self.lookup("event", event_uri)
+            if eid is None:
+                raise ValueError(f"unknown event {event_uri!r}")
+            self.data.events.deleted[eid] = False
+
     def rename(self, uri: str, name: str | None) -> None:
         """Give the organization, a user or a group any name (None: null), as its owner could:
         brackets, markup, escape sequences. Every place that shows names must cope."""

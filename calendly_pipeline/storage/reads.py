@@ -13,6 +13,7 @@ from calendly_pipeline.storage.migrations import analytics_tables
 from calendly_pipeline.storage.naming import ident, table_ref
 from calendly_pipeline.storage.raw_tables import (
     EVENT_HOSTS,
+    EVENT_TYPES,
     INVITEES,
     META_TABLES,
     ORGANIZATION_MEMBERSHIPS,
@@ -164,6 +165,20 @@ def unknown_values(
         ).fetchall()
         out += [{"table": table, "column": column, "value": v, "rows": n} for v, n in rows]
     return sorted(out, key=lambda r: (-r["rows"], r["table"], r["column"], str(r["value"])))
+
+
+def unlisted_event_types(
+    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
+) -> list[str]:
+    """Event types stored events point at that `raw.event_types` lacks (deleted or shared
+    types the list does not serve), most-booked first: to be read one by one."""
+    rows = conn.execute(
+        f"SELECT event_type FROM {table_ref(SCHEDULED_EVENTS, catalog)} "
+        "WHERE event_type IS NOT NULL AND event_type NOT IN "
+        f"(SELECT uri FROM {table_ref(EVENT_TYPES, catalog)}) "
+        "GROUP BY event_type ORDER BY count(*) DESC, event_type"
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> list[str]:

@@ -22,6 +22,7 @@ import pandas as pd
 from calendly_pipeline.storage.naming import ident, run, table_ref
 from calendly_pipeline.storage.raw_tables import (
     INVITEE_QUESTIONS_AND_ANSWERS,
+    INVITEE_SYNC,
     INVITEES,
     MEMBERSHIP_SNAPSHOTS,
     ORGANIZATION_MEMBERSHIPS,
@@ -310,7 +311,9 @@ def mark_deleted(
 
     Rows are kept, not dropped: a vanished event is a fact the analytics should see. Calendly
     removes scheduled events only on data-compliance requests, so when events are marked, their
-    invitees and answers are purged in the same transaction (`purge_invitees`).
+    invitees and answers are purged in the same transaction (`purge_invitees`); the caller
+    confirms each deletion first (a listing can skip a record). An event served again after
+    being marked has its invitees re-read: its `meta.invitee_sync` row is dropped.
     """
     if "deleted_at" not in spec.column_names:
         raise FrameMismatchError(f"{spec.qualified_name} has no deleted_at column")
@@ -328,25 +331,45 @@ def mark_deleted(
                     [at, window.start, window.end],
                 )
             ]
-            run(
-                conn,
-                f"UPDATE {target} SET deleted_at = NULL "
-                f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen})",
-            )
+            restored = [
+                uri
+                for (uri,) in run(
+                    conn,
+                    f"UPDATE {target} SET deleted_at = NULL "
+                    f"WHERE deleted_at IS NOT NULL AND uri IN (SELECT uri FROM {seen}) "
+                    "RETURNING uri",
+                )
+            ]
         if spec == SCHEDULED_EVENTS and marked:
             purge_invitees(conn, marked, catalog=catalog)
+        if spec == SCHEDULED_EVENTS and restored:
+            _forget_invitee_sync(conn, restored, catalog)
     return len(marked)
+
+
+def _forget_invitee_sync(
+    conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str], catalog: str | None
+) -> None:
+    """Drop the invitee bookkeeping of these events, so the next invitee step reads them anew."""
+    with _registered(conn, _uri_frame(event_uris)) as events:
+        run(
+            conn,
+            f"DELETE FROM {table_ref(INVITEE_SYNC, catalog)} "
+            f"WHERE event_uri IN (SELECT uri FROM {events})",
+        )
 
 
 def purge_invitees(
     conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str], *, catalog: str | None = None
 ) -> int:
-    """Delete the invitees (and their answers) of events Calendly no longer serves.
+    """Delete the invitees (and their answers) of events Calendly no longer serves, and the
+    record of having read them, so an event that is served again gets its invitees back.
 
     Calendly removes scheduled events only on data-compliance requests, so the people who
     booked them must disappear from our copy too. Returns the invitees deleted.
     """
     invitees = table_ref(INVITEES, catalog)
+    event_uris = list(event_uris)
     with transaction(conn), _registered(conn, _uri_frame(event_uris)) as events:
         run(
             conn,
@@ -356,6 +379,7 @@ def purge_invitees(
         (deleted,) = run(
             conn, f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})"
         )[0]
+        _forget_invitee_sync(conn, event_uris, catalog)
     return deleted
 
 

@@ -133,3 +133,24 @@ def test_unknown_event_status_is_kept_and_counted_apart(tmp_path: Path, rate: fl
         reported = _analytics_metadata(p, outcome.run_id)["unknown_enum_values"]
         assert {"table": "scheduled_events", "column": "status", "value": UNKNOWN_EVENT_STATUS,
                 "rows": tentative} in reported  # fmt: skip
+
+
+def test_event_types_the_list_does_not_serve_are_resolved_by_uri(tmp_path: Path) -> None:
+    """Events of a type `/event_types` does not list (shared or deleted types) used to get NULL
+    name, kind and owner in event_type_usage; now the type is read by its own URI."""
+    with pipeline(tmp_path, _wild(unlisted_event_type=True)) as p:
+        outcome = p.sync(*SHORT)
+        assert outcome.success, outcome.error
+        world = p.sandbox.world
+        unlisted = world.uri("event_type", world.unlisted_event_type)
+        served = world.data.event_types[world.unlisted_event_type]
+        usage = p.query(
+            "SELECT name, kind, owner_name IS NOT NULL, bookings FROM analytics.event_type_usage "
+            "WHERE event_type_uri = ?",
+            [unlisted],
+        )
+        assert len(usage) == 1 and usage[0][:3] == (served.name, served.kind, True)
+        assert usage[0][3] > 0
+        assert p.query(
+            "SELECT count(*) FROM analytics.event_type_usage WHERE bookings > 0 AND name IS NULL"
+        ) == [(0,)]
