@@ -14,6 +14,8 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from calendly_pipeline.client import CalendlyClient
+from calendly_pipeline.client.errors import NotFound
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS
@@ -30,6 +32,8 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 
 EVENTS_GROUP = "calendly_events"
 INVITEE_BATCH = 2_000  # events whose invitees are fetched and committed together
+# Event types referenced by events but not listed, resolved one by one per run at most.
+TYPE_LOOKUPS = 500
 # Shared by both event assets: daily partitions read as one range per run, one DuckDB writer.
 EVENT_ASSET = {
     "partitions_def": daily_partitions,
@@ -70,14 +74,71 @@ def _unique_by_uri(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*by_uri.values(), *keyless]
 
 
+def _served_by_uri(client: CalendlyClient, uris: list[str]) -> list[dict[str, Any]]:
+    """Resources read one by one on the client's bounded fan-out; those answering 404 are
+    left out (any other error fails the step, nothing written).
+
+    Used to confirm a vanished event before its deletion purges personal data: a listing can
+    skip a record (another event removed mid-paging shifts the offsets), so absence from a
+    listing is no proof, a 404 is."""
+
+    def ask(uri: str) -> dict[str, Any] | None:
+        try:
+            return client.get(uri)
+        except NotFound:
+            return None
+
+    return [found for found in client.fetch_all(ask, uris) if found is not None]
+
+
+def _resolve_event_types(
+    context: dg.AssetExecutionContext,
+    client: CalendlyClient,
+    duckdb: DuckDBResource,
+    now: datetime,
+) -> dict[str, Any]:
+    """Event types that stored events point at but `/event_types` did not list (deleted types,
+    shared ones): read by URI, as REFERENCE.md section 8 says, and added to `raw.event_types`
+    (a deleted one keeps its `deleted_at`). At most TYPE_LOOKUPS per run; a 404 is unresolvable
+    and named in the metadata. The list is a full refresh, so they are resolved every run."""
+    with duckdb.get_connection() as conn:
+        unknown = reads.unlisted_event_types(conn)
+    asked = unknown[:TYPE_LOOKUPS]
+    rejects = flatten.Rejects()
+    types = flatten.event_types(_served_by_uri(client, asked), rejects=rejects)
+    with duckdb.get_connection() as conn, writes.transaction(conn):
+        quarantine(
+            conn,
+            context,
+            rejects,
+            (rt.EVENT_TYPES,),
+            at=now,
+            full_refresh=False,
+            loaded={rt.EVENT_TYPES.qualified_name: list(types["uri"])},
+        )
+        writes.upsert(conn, rt.EVENT_TYPES, types)
+    unresolvable = sorted(set(asked) - set(types["uri"]))
+    if unresolvable or len(unknown) > len(asked):
+        context.log.warning(
+            f"event types: {len(unresolvable)} referenced by events answer 404 (their events keep "
+            f"no name or kind); {len(unknown) - len(asked)} left for the next run"
+        )
+    return {
+        "event_types_resolved_by_uri": len(types),
+        "event_types_unresolvable": dg.MetadataValue.json(unresolvable),
+    }
+
+
 @dg.asset(
     key=["raw", "scheduled_events"],
     **EVENT_ASSET,
-    deps=[dg.AssetKey(["raw", "organizations"])],
+    deps=[dg.AssetKey(["raw", "organizations"]), dg.AssetKey(["raw", "event_types"])],
     description="Scheduled events by start day, with their hosts in `raw.event_hosts`. Each run "
     "re-reads its whole window: events served again are upserted (so cancellations and edits "
-    "land), events no longer served are marked `deleted_at` and their invitees' personal data "
-    "is purged.",
+    "land); an event the listing no longer serves is asked for by its own URI, and only a 404 "
+    "marks it `deleted_at` and purges its invitees' personal data. Event types the events point "
+    "at but `/event_types` does not list (deleted or shared types) are then read one by one "
+    "into `raw.event_types`.",
     metadata=definition_metadata(rt.SCHEDULED_EVENTS),
 )
 def scheduled_events(
@@ -86,8 +147,9 @@ def scheduled_events(
     window = context.partition_time_window
     client = calendly.get_client()
     organization = calendly.caller(duckdb).organization_uri
+    now = client.server_now  # the API's clock from that answer, read once for the step
     before = client.request_count
-    served = deleted = total = quarantined = 0
+    served = deleted = total = quarantined = restored = 0
     last_frame = None
     for chunk_start, chunk_end in month_chunks(window.start, window.end):
         items = _unique_by_uri(
@@ -102,10 +164,15 @@ def scheduled_events(
                 count=100,
             )
         )
+        with duckdb.get_connection() as conn:
+            stored = reads.event_versions(conn, chunk_start, chunk_end)
+        listed = {item.get("uri") for item in items if isinstance(item, dict)}
+        still_served = _served_by_uri(client, sorted(set(stored) - listed))
+        items += still_served
+        restored += len(still_served)
         rejects = flatten.Rejects()
         events = flatten.scheduled_events(items, rejects=rejects)
         hosts = flatten.event_hosts(items, rejects=rejects)
-        now = client.server_now
         with duckdb.get_connection() as conn, writes.transaction(conn):
             uris = list(events["uri"])
             counts = quarantine(
@@ -134,7 +201,11 @@ def scheduled_events(
         served += len(events)
         deleted += vanished
         last_frame = events
-        context.log.info(f"events {chunk_start:%Y-%m}: {len(events)} served, {vanished} vanished")
+        context.log.info(
+            f"events {chunk_start:%Y-%m}: {len(events)} served, {len(still_served)} missing from "
+            f"the listing but still served by URI (kept), {vanished} deleted (404)"
+        )
+    types = _resolve_event_types(context, client, duckdb, now)
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.SCHEDULED_EVENTS,
@@ -146,6 +217,8 @@ def scheduled_events(
                 "window": f"{window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (exclusive)",
                 "events_served": served,
                 "marked_deleted": deleted,
+                "unlisted_but_served": restored,
+                **types,
                 "rejected_records": quarantined,
             },
         )
@@ -171,7 +244,9 @@ def invitees(
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
     client = calendly.get_client()
-    calendly.caller(duckdb)  # sets the API clock before we compute the trailing window
+    # Checks the token and the warehouse's organization before any write; its answer also
+    # sets the API clock, read once here for the trailing window and every sync stamp.
+    calendly.caller(duckdb)
     now = client.server_now
     pii = sync_settings.validated_pii_mode()
     salt = sync_settings.pii_salt()
@@ -203,9 +278,7 @@ def invitees(
             people = flatten.invitees(items, pii=pii, salt=salt, rejects=rejects)
             answers = flatten.invitee_questions_and_answers(items, rejects=rejects)
             with duckdb.get_connection() as conn, writes.transaction(conn):
-                written += sync_state.replace_invitees(
-                    conn, batch, people, answers, client.server_now
-                )
+                written += sync_state.replace_invitees(conn, batch, people, answers, now)
                 uris = list(people["uri"])
                 tables = (rt.INVITEES, rt.INVITEE_QUESTIONS_AND_ANSWERS)
                 loaded = {t.qualified_name: uris for t in tables}
