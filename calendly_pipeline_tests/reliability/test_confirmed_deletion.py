@@ -10,11 +10,12 @@ per event equal to the sandbox's.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from calendly_pipeline.sandbox import FaultConfig
+from calendly_pipeline.sandbox import FaultConfig, SandboxConfig
 from calendly_pipeline_tests.pipeline.harness import AS_OF, Pipeline, pipeline
 from calendly_pipeline_tests.reliability.support import (
     EVENT_PAGES,
@@ -99,3 +100,35 @@ def test_an_event_served_again_gets_its_invitees_back(tmp_path: Path, reference:
         assert differences(rows(p), reference(SHORT)) == {}
         stored, served = _invitees_per_event(p)
         assert stored == served
+
+
+def test_without_a_date_header_deletions_and_stamps_are_never_null(tmp_path: Path) -> None:
+    """A server (or proxy) that sends no `Date`: the steps read the client's clock once, which
+    falls back to ours, so `deleted_at`, the invitee sync stamps and `as_of` are never NULL."""
+    today = datetime.now(UTC).date()
+    config = SandboxConfig(
+        seed=7,
+        as_of=today,
+        scale="tiny",
+        rate_limit_per_minute=0,
+        faults=FaultConfig(no_date_header=True),
+    )
+    window = (today - timedelta(days=10), today + timedelta(days=4))
+    with pipeline(tmp_path, config) as p:
+        assert p.sync(*window).success
+        (uri,) = p.query("SELECT min(uri) FROM raw.scheduled_events")[0]
+        p.sandbox.world.delete_event_data(uri)
+        outcome = p.sync(*window)
+        assert outcome.success, outcome.error
+        assert p.query(
+            "SELECT count(*) FILTER (WHERE deleted_at IS NOT NULL), count(*) "
+            "FILTER (WHERE uri = ? AND deleted_at IS NULL) FROM raw.scheduled_events",
+            [uri],
+        ) == [(1, 0)]
+        assert p.query(
+            "SELECT count(*) FROM meta.invitee_sync WHERE fetched_at IS NULL "
+            "OR event_updated_at IS NULL"
+        ) == [(0,)]
+        assert p.query("SELECT count(*) FROM analytics.seat_utilization WHERE as_of IS NULL") == [
+            (0,)
+        ]

@@ -9,6 +9,7 @@ while every analytics table still builds, and the Launchpad's `seat_price_month`
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -154,3 +155,18 @@ def test_event_types_the_list_does_not_serve_are_resolved_by_uri(tmp_path: Path)
         assert p.query(
             "SELECT count(*) FROM analytics.event_type_usage WHERE bookings > 0 AND name IS NULL"
         ) == [(0,)]
+
+
+def test_an_event_with_more_than_100_invitees_loads_every_one(tmp_path: Path) -> None:
+    """`big_event_invitees`: one group event's invitee list pages past count=100."""
+    with pipeline(tmp_path, _wild(big_event_invitees=120)) as p:
+        world = p.sandbox.world
+        (eid,) = (world.data.events.n_inv == 120).nonzero()[0]
+        uri = world.uri("event", int(eid))
+        day = datetime.fromtimestamp(int(world.data.events.start[eid]) / 1e6, UTC).date()
+        outcome = p.sync(day, day)
+        assert outcome.success, outcome.error
+        assert p.query("SELECT count(*) FROM raw.invitees WHERE event_uri = ?", [uri]) == [(120,)]
+        assert p.query("SELECT invitees_total FROM raw.scheduled_events WHERE uri = ?", [uri]) == [
+            (120,)
+        ]
