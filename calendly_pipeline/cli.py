@@ -44,8 +44,11 @@ def check() -> None:
     _REFRESH_TOKEN (the embedded sandbox when none is set). Exits 1 with a one-line cause when
     the connection is unusable, 2 on bad settings.
     """
-    from calendly_pipeline.connection import run_check
+    from rich.console import Console
 
+    from calendly_pipeline.connection import log_to_terminal, run_check
+
+    log_to_terminal(Console(stderr=True))
     raise typer.Exit(run_check())
 
 
@@ -124,13 +127,14 @@ def sync(
     is recorded in DAGSTER_HOME (default data/dagster_home) and shows in `calendly-pipeline ui`.
     """
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from calendly_pipeline.connection import log_to_terminal, shown
     from calendly_pipeline.defs.sync_runner import SyncRangeError, run_sync
     from calendly_pipeline.settings import dashboard_path, duckdb_database
 
     console = Console(stderr=True)
+    log_to_terminal(console)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -140,15 +144,22 @@ def sync(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("starting", total=None)
 
+        # Messages carry names and server text: `shown` strips escape sequences, escapes markup.
         def on_progress(message: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, description=message[:60])
+            progress.update(task, completed=done, total=total, description=shown(message, 60))
+
+        def on_warning(message: str) -> None:
+            progress.console.print(f"[yellow]warning:[/yellow] {shown(message)}", soft_wrap=True)
 
         try:
             outcome = run_sync(
-                start.date() if start else None, end.date() if end else None, on_progress
+                start.date() if start else None,
+                end.date() if end else None,
+                on_progress,
+                on_warning=on_warning,
             )
         except SyncRangeError as exc:
-            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            console.print(f"[red]error:[/red] {shown(exc)}", soft_wrap=True)
             raise typer.Exit(2) from None
         if outcome.success:  # the watcher polls once a second and may miss the last step
             progress.update(task, completed=progress.tasks[0].total, description="done")
@@ -156,16 +167,16 @@ def sync(
             progress.update(task, description="failed")
     if not outcome.success:
         # soft_wrap: one line however long, so logs and grep see the whole cause.
-        console.print(f"[red]sync failed:[/red] {escape(outcome.error or '')}", soft_wrap=True)
+        console.print(f"[red]sync failed:[/red] {shown(outcome.error or '')}", soft_wrap=True)
         console.print(f"run {outcome.run_id} is in the Dagster UI (calendly-pipeline ui)")
         raise typer.Exit(1)
     console.print(
         f"synced partitions {outcome.first_partition} .. {outcome.last_partition} "
-        f"into {duckdb_database()} (run {outcome.run_id})"
+        f"into {shown(duckdb_database())} (run {outcome.run_id})"
     )
     for table, rows in sorted(outcome.row_counts.items()):
         console.print(f"  {table:<40} {rows:>9,} rows")
-    console.print(f"dashboard: {dashboard_path()}")
+    console.print(f"dashboard: {shown(dashboard_path())}")
 
 
 @app.command()

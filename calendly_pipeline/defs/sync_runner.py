@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -66,7 +67,9 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the run's logs in the Dagster UI)"
 
 
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's console logger would print names and server messages raw, escape sequences and
+# all; `run_sync` hands warnings to `on_warning` instead, for the CLI to print safely.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PID_TAG, HOST_TAG = "calendly/pid", "calendly/host"
 
 
@@ -107,10 +110,12 @@ def run_sync(
     end: date | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
     *,
+    on_warning: Callable[[str], None] | None = None,
     defs: dg.Definitions | None = None,
     instance: dg.DagsterInstance | None = None,
 ) -> SyncOutcome:
-    """Materialize every asset over [start, end] in one run; report steps as they finish.
+    """Materialize every asset over [start, end] in one run; report steps as they finish and
+    the steps' warnings as they are logged (the messages are raw: names, server text).
 
     By default the run lands in DAGSTER_HOME (data/dagster_home) with the definitions built
     from the environment, exactly as `dagster dev` would load them.
@@ -129,9 +134,12 @@ def run_sync(
 
     def watch() -> None:
         # Follow the run's event log with a cursor: the in-process run records every step there.
+        # One last read after the run ends, so no warning of the final second is lost.
         cursor = None
         done = 0
-        while not stop.wait(1.0):
+        finished = False
+        while not finished:
+            finished = stop.wait(1.0)
             page = instance.get_records_for_run(run_id, cursor=cursor)
             cursor = page.cursor
             for record in page.records:
@@ -139,6 +147,8 @@ def run_sync(
                 event = entry.dagster_event
                 if event is not None and event.is_step_success:
                     done += 1
+                if on_warning is not None and event is None and entry.level >= logging.WARNING:
+                    on_warning(entry.user_message)
                 if on_progress is not None and (event is None or event.is_step_event):
                     message = entry.user_message if event is None else event.step_key or ""
                     on_progress(message, done, total)

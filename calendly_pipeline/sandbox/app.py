@@ -886,7 +886,8 @@ class Gate:
                 status = self.rng.choice((500, 502, 503))
                 body = _error_body(
                     "Internal Server Error",
-                    "The server encountered an unexpected condition that prevented "
+                    self.faults.error_message
+                    or "The server encountered an unexpected condition that prevented "
                     "it from fulfilling the request.",
                     echo,
                 )

@@ -66,6 +66,9 @@ class FaultConfig:
     string_collection: bool = False  # `collection` served as a JSON string, not a list
     # Error messages (4xx/5xx, 429 included) echo the request's `Authorization` header.
     echo_token_in_errors: bool = False
+    # The `message` of injected 5xx errors (None: Calendly's own wording); any text a proxy or
+    # server might send: markup, escape sequences, a newline.
+    error_message: str | None = None
 
     @classmethod
     def wild(cls, seed: int = 0, **knobs: object) -> FaultConfig:

@@ -9,13 +9,21 @@ the clipboard, OSC 0 retitles the window).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from pathlib import Path
 
 import pytest
 
-from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
+from calendly_pipeline.sandbox import FaultConfig, SandboxConfig, start_sandbox
 from calendly_pipeline.sandbox.serve import Sandbox
-from calendly_pipeline_tests.reliability.support import cli, cli_env
+from calendly_pipeline_tests.pipeline.harness import AS_OF, pipeline
+from calendly_pipeline_tests.reliability.support import (
+    SHORT,
+    cli,
+    cli_env,
+    dagster_home,
+    error_line,
+    sync_args,
+)
 
 CLIPBOARD = "\x1b]52;c;Y3VybCBwaGlzaC5leGFtcGxlIHwgc2g=\x07"
 TITLE = "\x1b]0;title\x07"
@@ -27,7 +35,7 @@ OAUTH_VARS = ("CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_REFRESH_
 @pytest.fixture(scope="module")
 def hostile_sandbox() -> Iterator[Sandbox]:
     """A tiny organization whose name and owner's name carry markup and escape sequences."""
-    with start_sandbox(SandboxConfig(seed=7, as_of=date(2026, 6, 30), scale="tiny")) as sb:
+    with start_sandbox(SandboxConfig(seed=7, as_of=AS_OF, scale="tiny")) as sb:
         owner = sb.manifest()["members"][0]
         assert owner["role"] == "owner"
         sb.world.rename(sb.world.org_uri(), ORG_NAME)
@@ -57,3 +65,24 @@ def test_check_prints_names_literally_without_escape_sequences(hostile_sandbox: 
     _no_control_bytes(output)
     assert "Acme [/] Inc [link=http://x]click[/link]" in done.stdout
     assert "[bold]Ann[/bold] [/]" in done.stdout
+
+
+def test_sync_output_has_no_markup_or_escape_sequences_from_the_server(tmp_path: Path) -> None:
+    """A server whose 5xx message carries markup, escape sequences and a newline: the client's
+    retry warnings and the failure line print it as one literal line each, nothing obeyed."""
+    message = f"upstream [/] [link=http://x]down[/link] {CLIPBOARD}{TITLE}\nsecond line"
+    faults = FaultConfig(error_rate=1.0, paths=("/groups",), error_message=message)
+    config = SandboxConfig(
+        seed=7, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0, faults=faults
+    )
+    with pipeline(tmp_path, config):
+        env = cli_env(DAGSTER_HOME=str(dagster_home()), CALENDLY_HTTP_ATTEMPTS="2")
+        done = cli(*sync_args(*SHORT), env=env)
+    output = done.stdout + done.stderr
+
+    assert done.returncode == 1, output
+    _no_control_bytes(output)
+    literal = "upstream [/] [link=http://x]down[/link]"
+    assert literal in error_line(done, "sync failed: groups:")
+    retries = [line for line in done.stderr.splitlines() if line.startswith("retry 1 in")]
+    assert retries and all(literal in line and "second line" in line for line in retries)
