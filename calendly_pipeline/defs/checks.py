@@ -11,7 +11,6 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from calendly_pipeline import safe_text
 from calendly_pipeline.client.check import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
@@ -151,10 +150,7 @@ def _rejected_records_check(
             for check_key in context.selected_asset_check_keys:
                 tables = [t.qualified_name for t in tables_of[check_key.asset_key]]
                 found = rejected.summary(conn, tables)
-                examples = [
-                    f"{table} {safe_text.plain(key or 'no key', 120)}: {reason}"
-                    for table, key, reason in found.examples
-                ]
+                examples = [rejected.describe(*example) for example in found.examples]
                 message = (
                     f"{found.count} record(s) set aside in meta.rejected_records; first: "
                     + "; ".join(examples)

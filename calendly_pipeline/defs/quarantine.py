@@ -54,7 +54,7 @@ def quarantine(
         if n:
             first = next(r for r in rejects.records if r.table == table)
             context.log.warning(
-                f"{table}: {n} record(s) could not be loaded and are kept in "
-                f"meta.rejected_records; first ({first.key or 'no key'}): {first.reason}"
+                f"{n} record(s) could not be loaded and are kept in meta.rejected_records; "
+                f"first: {rejected.describe(first.table, first.key, first.reason)}"
             )
     return counts

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from calendly_pipeline import safe_text
 from calendly_pipeline.storage.naming import run, table_ref
 from calendly_pipeline.storage.raw_tables import REJECTED_RECORDS
 from calendly_pipeline.storage.writes import transaction
@@ -97,6 +98,12 @@ def record(
         finally:
             conn.unregister("_rejected_batch")
     return len(frame.drop_duplicates(["table_name", "record_id"]))
+
+
+def describe(table: str, key: str | None, reason: str) -> str:
+    """One line naming a reject for a log or a check: the key is server text, so it is made
+    printable and capped; the reason is ours (it never quotes a value)."""
+    return f"{table} {safe_text.plain(key or 'no key', 120)}: {reason}"
 
 
 @dataclass(frozen=True)
