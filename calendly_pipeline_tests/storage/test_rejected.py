@@ -144,3 +144,28 @@ def test_a_version_1_database_gets_the_quarantine_from_migration_2(
     assert applied == [2]
     assert rejected.summary(conn).count == 0
     assert conn.execute("SELECT uri FROM raw.groups").fetchall() == [("G1",)]
+
+
+def test_invitees_and_their_answers_follow_the_same_rule() -> None:
+    good = {
+        "uri": "I1",
+        "event": "E1",
+        "email": "a@x.example",
+        "questions_and_answers": [
+            {"position": 0, "question": "Why?", "answer": "Because"},
+            {"position": None, "question": "Lost position", "answer": "?"},
+        ],
+    }
+    no_event = {"uri": "I2", "email": "b@x.example"}
+    odd_email = {"uri": "I3", "event": "E1", "email": 42}
+    items = [good, no_event, odd_email]
+    rejects = flatten.Rejects()
+    people = flatten.invitees(items, pii="hash", salt="s", rejects=rejects)
+    answers = flatten.invitee_questions_and_answers(items, rejects=rejects)
+    assert list(people["uri"]) == ["I1"]
+    assert list(answers["position"]) == [0]
+    assert _reasons(rejects) == [
+        ("raw.invitees", "I2", "event_uri: missing"),
+        ("raw.invitees", "I3", "malformed record (AttributeError)"),
+        ("raw.invitee_questions_and_answers", "I1", "position: missing"),
+    ]
