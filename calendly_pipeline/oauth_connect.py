@@ -47,6 +47,7 @@ from calendly_pipeline.connection import (
     default_oauth_store,
     render_report,
 )
+from calendly_pipeline.safe_text import plain
 from calendly_pipeline.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -202,9 +203,11 @@ def render_connection_state(
     stored = credentials.connection()
     who = stored.get("connection")
     if who:
-        console.print(
-            f"  connection     OAuth, connected as {who['user_name']} <{who['user_email']}> "
-            f"({who['role']}) of {who['organization_name']} since {who['connected_at']}",
+        console.print(  # names as the server gave them: no escape sequence reaches the terminal
+            plain(
+                f"  connection     OAuth, connected as {who['user_name']} <{who['user_email']}> "
+                f"({who['role']}) of {who['organization_name']} since {who['connected_at']}"
+            ),
             soft_wrap=True,
             markup=False,
         )

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from calendly_pipeline.client import OAuthCredentials
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig, start_sandbox
 from calendly_pipeline.sandbox.serve import Sandbox
 from calendly_pipeline_tests.pipeline.harness import AS_OF, pipeline
@@ -65,6 +67,46 @@ def test_check_prints_names_literally_without_escape_sequences(hostile_sandbox: 
     _no_control_bytes(output)
     assert "Acme [/] Inc [link=http://x]click[/link]" in done.stdout
     assert "[bold]Ann[/bold] [/]" in done.stdout
+
+
+def test_check_over_a_stored_oauth_connection_shows_who_connected_literally(
+    hostile_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """`connect` stores who connected as the server named them; `check` prints that line too."""
+    sb = hostile_sandbox
+    answer = requests.post(
+        f"{sb.base_url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": sb.oauth.refresh_token,
+            "client_id": sb.oauth.client_id,
+            "client_secret": sb.oauth.client_secret,
+        },
+        timeout=10,
+    ).json()
+    store = tmp_path / "oauth.json"
+    who = {"user_name": USER_NAME, "user_email": "ann@example.com", "role": "owner"}
+    OAuthCredentials(sb.oauth.client_id, sb.oauth.client_secret, None, store_path=store).save_grant(
+        answer["access_token"],
+        answer["refresh_token"],
+        answer["expires_in"],
+        who | {"organization_name": ORG_NAME, "connected_at": "2026-06-30T12:00:00+00:00"},
+    )
+    env = cli_env(
+        CALENDLY_API_TOKEN=None,
+        CALENDLY_REFRESH_TOKEN=None,
+        CALENDLY_CLIENT_ID=sb.oauth.client_id,
+        CALENDLY_CLIENT_SECRET=sb.oauth.client_secret,
+        CALENDLY_OAUTH_STORE=str(store),
+        CALENDLY_API_BASE_URL=sb.base_url,
+    )
+    done = cli("check", env=env, timeout=120)
+    output = done.stdout + done.stderr
+
+    assert done.returncode == 0, output
+    _no_control_bytes(output)
+    assert "connected as [bold]Ann[/bold] [/]" in done.stdout
+    assert "of Acme [/] Inc [link=http://x]click[/link]" in done.stdout
 
 
 def test_sync_output_has_no_markup_or_escape_sequences_from_the_server(tmp_path: Path) -> None:
