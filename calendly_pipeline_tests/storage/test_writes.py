@@ -313,6 +313,7 @@ def _daily(days: list[date], scheduled: int = 1) -> pd.DataFrame:
                     "canceled_by_invitee",
                     "no_show",
                     "rescheduled",
+                    "unknown_status",
                     "invitee_bookings",
                 ],
                 0,
