@@ -17,8 +17,8 @@ import re
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # OWASP CSV injection: a spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Markdown characters that open links, images, emphasis, code, HTML or table cells.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# Markdown characters that open links, images, emphasis, code, HTML, entities or table cells.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 ELLIPSIS = "…"
 
 
@@ -50,5 +50,5 @@ def csv_cell(text: str) -> str:
 def markdown(text: object, limit: int | None = None) -> str:
     """Inline Markdown or a Markdown table cell: one line (`plain`), capped at `limit` before
     escaping so an escape is never cut in half, with every character that opens a link, an
-    image, emphasis, code, raw HTML or a new table cell backslash-escaped."""
+    image, emphasis, code, raw HTML, an entity or a new table cell backslash-escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", plain(text, limit))
