@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from calendly_pipeline.safe_text import csv_cell, markdown, plain, plotly_text
 
 # Characters that mean something to one destination or another, mixed into any text.
-TRICKY = st.sampled_from(list("|\\`*_[]()<>&#!~=+-@\t\r\n\x1b\x07\x9b\u202e\"',;") + ["&amp;"])
+TRICKY = st.sampled_from([*"|\\`*_[]()<>&#!~=+-@\t\r\n\x1b\x07\x9b\u202e\"',;", "&amp;"])
 TEXT = st.lists(st.one_of(TRICKY, st.text(max_size=5)), max_size=20).map("".join)
 LIMIT = 60
 
