@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from calendly_pipeline.client import OAuthCredentials
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig, start_sandbox
@@ -74,22 +73,13 @@ def test_check_over_a_stored_oauth_connection_shows_who_connected_literally(
 ) -> None:
     """`connect` stores who connected as the server named them; `check` prints that line too."""
     sb = hostile_sandbox
-    answer = requests.post(
-        f"{sb.base_url}/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": sb.oauth.refresh_token,
-            "client_id": sb.oauth.client_id,
-            "client_secret": sb.oauth.client_secret,
-        },
-        timeout=10,
-    ).json()
     store = tmp_path / "oauth.json"
     who = {"user_name": USER_NAME, "user_email": "ann@example.com", "role": "owner"}
+    # An access token already expired: `check` refreshes with the real refresh token first.
     OAuthCredentials(sb.oauth.client_id, sb.oauth.client_secret, None, store_path=store).save_grant(
-        answer["access_token"],
-        answer["refresh_token"],
-        answer["expires_in"],
+        "expired",
+        sb.oauth.refresh_token,
+        0,
         who | {"organization_name": ORG_NAME, "connected_at": "2026-06-30T12:00:00+00:00"},
     )
     env = cli_env(
