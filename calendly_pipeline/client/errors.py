@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
+from calendly_pipeline.safe_text import plain
+
 AuthKind = Literal["missing", "invalid_or_revoked", "expired"]
 # What a person runs when OAuth access lapsed; every "reconnect needed" message names it.
 RECONNECT_COMMAND = "calendly-pipeline connect"
@@ -31,14 +33,13 @@ _CREDENTIAL = re.compile(
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:
     """Server-provided text made fit for an error, a log line or metadata: every secret the
-    credentials hold and any `Bearer <x>` value removed, and the length capped."""
+    credentials hold and any `Bearer <x>` value removed, then one printable line (no escape
+    sequence for a terminal that shows the log) with the length capped."""
     out = str(text)
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         out = out.replace(secret, REDACTED)
     out = _CREDENTIAL.sub(rf"\g<name>{REDACTED}", out)
-    if len(out) > MAX_SERVER_TEXT:
-        out = out[: MAX_SERVER_TEXT - 1] + "…"
-    return out
+    return plain(out, MAX_SERVER_TEXT)
 
 
 class CalendlyError(Exception):
