@@ -1,9 +1,11 @@
-"""Helpers for the Connect tests: the warehouse's content, and `calendly-pipeline connect` run
-as a real subprocess whose printed address a real browser opens."""
+"""Helpers for the Connect tests: the warehouse's content, `calendly-pipeline connect` run as a
+real subprocess whose printed address a real browser opens, and the same login and consent pages
+walked over plain HTTP (`authorize`) where no browser is needed."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,7 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import duckdb
+import requests
 
+from calendly_pipeline.client.oauth_flow import Pkce, authorize_url
 from calendly_pipeline.sandbox import Sandbox
 
 CLI = (sys.executable, "-m", "calendly_pipeline.cli")
@@ -120,3 +124,59 @@ def sign_in_and_decide(browser: Any, url: str, decision: str = "Allow") -> str:
         return page.url
     finally:
         page.close()
+
+
+REDIRECT = "http://127.0.0.1:5555/callback"
+
+
+def ticket_of(page: requests.Response) -> str:
+    assert page.status_code == 200, page.text
+    return re.search(r'name="ticket" value="([^"]+)"', page.text).group(1)
+
+
+def authorize(
+    sb: Sandbox,
+    pkce: Pkce,
+    redirect_uri: str = REDIRECT,
+    email: str = "",
+    decision: str = "allow",
+) -> dict[str, str]:
+    """Login page -> sign in -> consent page -> the redirect's query parameters."""
+    with requests.Session() as http:
+        login = http.get(authorize_url(sb.base_url, sb.oauth.client_id, redirect_uri, pkce))
+        owner = re.search(r'<option value="([^"]+)" selected>', login.text).group(1)
+        consent = http.post(
+            f"{sb.base_url}/oauth/login",
+            data={"ticket": ticket_of(login), "person": owner, "email": email, "password": "x"},
+        )
+        done = http.post(
+            f"{sb.base_url}/oauth/consent",
+            data={"ticket": ticket_of(consent), "decision": decision},
+            allow_redirects=False,
+        )
+    assert done.status_code == 302
+    location = done.headers["location"]
+    assert location.startswith(redirect_uri + "?")
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def exchange(
+    sb: Sandbox, code: str, verifier: str, redirect_uri: str = REDIRECT
+) -> requests.Response:
+    return requests.post(
+        f"{sb.base_url}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+            "client_id": sb.oauth.client_id,
+            "client_secret": sb.oauth.client_secret,
+        },
+        timeout=10,
+    )
+
+
+def new_grant(sb: Sandbox) -> dict[str, str]:
+    pkce = Pkce()
+    return exchange(sb, authorize(sb, pkce)["code"], pkce.verifier).json()

@@ -3,7 +3,6 @@ single-use, 10-minute codes for loopback redirects on any port, revoke, and the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,8 +12,13 @@ import requests
 from calendly_pipeline.client.oauth_flow import ConnectFailed, Pkce, authorize_url, exchange_code
 from calendly_pipeline.sandbox import Sandbox, SandboxConfig, start_sandbox
 from calendly_pipeline_tests.conftest import AS_OF
-
-REDIRECT = "http://127.0.0.1:5555/callback"
+from calendly_pipeline_tests.connect.support import (
+    REDIRECT,
+    authorize,
+    exchange,
+    new_grant,
+    ticket_of,
+)
 
 
 @pytest.fixture
@@ -23,71 +27,23 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def _ticket(page: requests.Response) -> str:
-    assert page.status_code == 200, page.text
-    return re.search(r'name="ticket" value="([^"]+)"', page.text).group(1)
-
-
-def authorize(
-    sb: Sandbox,
-    pkce: Pkce,
-    redirect_uri: str = REDIRECT,
-    email: str = "",
-    decision: str = "allow",
-) -> dict[str, str]:
-    """Login page -> sign in -> consent page -> the redirect's query parameters."""
-    with requests.Session() as http:
-        login = http.get(authorize_url(sb.base_url, sb.oauth.client_id, redirect_uri, pkce))
-        owner = re.search(r'<option value="([^"]+)" selected>', login.text).group(1)
-        consent = http.post(
-            f"{sb.base_url}/oauth/login",
-            data={"ticket": _ticket(login), "person": owner, "email": email, "password": "x"},
-        )
-        done = http.post(
-            f"{sb.base_url}/oauth/consent",
-            data={"ticket": _ticket(consent), "decision": decision},
-            allow_redirects=False,
-        )
-    assert done.status_code == 302
-    location = done.headers["location"]
-    assert location.startswith(redirect_uri + "?")
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def _exchange(
-    sb: Sandbox, code: str, verifier: str, redirect_uri: str = REDIRECT
-) -> requests.Response:
-    return requests.post(
-        f"{sb.base_url}/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "code_verifier": verifier,
-            "redirect_uri": redirect_uri,
-            "client_id": sb.oauth.client_id,
-            "client_secret": sb.oauth.client_secret,
-        },
-        timeout=10,
-    )
-
-
 def test_allow_issues_a_single_use_code_checked_by_pkce(sandbox: Sandbox) -> None:
     pkce = Pkce()
     query = authorize(sandbox, pkce, "http://localhost:61234/callback")
     assert query["state"] == pkce.state
-    wrong = _exchange(sandbox, query["code"], Pkce().verifier, "http://localhost:61234/callback")
+    wrong = exchange(sandbox, query["code"], Pkce().verifier, "http://localhost:61234/callback")
     assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
     assert "PKCE" in wrong.json()["error_description"]
     # A refused exchange spends the code, as a replayed one would.
-    again = _exchange(sandbox, query["code"], pkce.verifier, "http://localhost:61234/callback")
+    again = exchange(sandbox, query["code"], pkce.verifier, "http://localhost:61234/callback")
     assert "already used" in again.json()["error_description"]
 
     query = authorize(sandbox, pkce)
-    mismatch = _exchange(sandbox, query["code"], pkce.verifier, "http://127.0.0.1:1/callback")
+    mismatch = exchange(sandbox, query["code"], pkce.verifier, "http://127.0.0.1:1/callback")
     assert "redirect_uri" in mismatch.json()["error_description"]
 
     query = authorize(sandbox, pkce)
-    granted = _exchange(sandbox, query["code"], pkce.verifier)
+    granted = exchange(sandbox, query["code"], pkce.verifier)
     assert granted.status_code == 200, granted.text
     body = granted.json()
     assert (
@@ -108,7 +64,7 @@ def test_codes_live_ten_minutes(sandbox: Sandbox) -> None:
     pkce = Pkce()
     query = authorize(sandbox, pkce)
     sandbox.world.advance(hours=0.2)  # 12 minutes of the simulated clock
-    late = _exchange(sandbox, query["code"], pkce.verifier)
+    late = exchange(sandbox, query["code"], pkce.verifier)
     assert "expired" in late.json()["error_description"]
 
 
@@ -138,7 +94,7 @@ def test_deny_and_typed_email(sandbox: Sandbox) -> None:
     assert "code" not in denied
     member = sandbox.manifest()["members"][-1]
     query = authorize(sandbox, pkce, email=member["email"])
-    body = _exchange(sandbox, query["code"], pkce.verifier).json()
+    body = exchange(sandbox, query["code"], pkce.verifier).json()
     assert body["owner"] == member["user_uri"]
 
 
@@ -158,15 +114,10 @@ def test_unregistered_redirects_and_unknown_people_are_refused_on_the_page(
     login = requests.get(authorize_url(sandbox.base_url, sandbox.oauth.client_id, REDIRECT, pkce))
     unknown = requests.post(
         f"{sandbox.base_url}/oauth/login",
-        data={"ticket": _ticket(login), "email": "nobody@nowhere.example"},
+        data={"ticket": ticket_of(login), "email": "nobody@nowhere.example"},
         timeout=10,
     )
     assert unknown.status_code == 400 and "nobody@nowhere.example" in unknown.text
-
-
-def _grant(sb: Sandbox) -> dict[str, str]:
-    pkce = Pkce()
-    return _exchange(sb, authorize(sb, pkce)["code"], pkce.verifier).json()
 
 
 def _refresh(sb: Sandbox, refresh_token: str) -> requests.Response:
@@ -188,7 +139,7 @@ def _me(sb: Sandbox, access: str) -> int:
 
 
 def test_revoke_endpoint_and_grant_controls(sandbox: Sandbox) -> None:
-    grant = _grant(sandbox)
+    grant = new_grant(sandbox)
     revoked = requests.post(
         f"{sandbox.base_url}/oauth/revoke",
         data={
@@ -202,12 +153,12 @@ def test_revoke_endpoint_and_grant_controls(sandbox: Sandbox) -> None:
     assert _me(sandbox, grant["access_token"]) == 401
     assert _refresh(sandbox, grant["refresh_token"]).json()["error"] == "invalid_grant"
 
-    grant = _grant(sandbox)
+    grant = new_grant(sandbox)
     control = requests.post(f"{sandbox.base_url}/_sandbox/revoke_grant", json={}, timeout=10)
     assert control.json()["result"] == 2
     assert _me(sandbox, grant["access_token"]) == 401
 
-    grant = _grant(sandbox)
+    grant = new_grant(sandbox)
     assert sandbox.world.expire_refresh_tokens() >= 1
     assert _me(sandbox, grant["access_token"]) == 200  # access lives on until its expiry
     assert _refresh(sandbox, grant["refresh_token"]).json()["error"] == "invalid_grant"
