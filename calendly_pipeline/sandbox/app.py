@@ -792,10 +792,10 @@ class Gate:
             self.faults = faults
             self.rng = random.Random(faults.seed)
             self.burst_left = faults.burst_429
-
             self.expire_left = faults.expire_page_tokens
             self.vanish_left = faults.vanish_between_pages
             self.endless_tokens = 0
+
     def stats(self) -> dict:
         with self.mutex:
             return {
@@ -804,13 +804,13 @@ class Gate:
                 **{k: v for k, v in self.counter.items() if k != "requests"},
             }
 
-    def _window(self, key: str) -> tuple[int, int, bool]:
     @property
     def window_limit(self) -> int:
         """The budget per window: the per-minute limit scaled to the window, rounded up."""
         span = self.faults.rate_window_seconds
         return -(-self.limit * span // 60) if self.limit else 1_000_000
 
+    def _window(self, key: str) -> tuple[int, int, bool]:
         """(remaining, seconds to reset, allowed) for this token's fixed window."""
         limit, span = self.window_limit, self.faults.rate_window_seconds
         now = time.monotonic()
@@ -831,11 +831,11 @@ class Gate:
         internal = path.startswith("/_sandbox/") or path.startswith("/oauth/")
         date = formatdate(self.world.now_us / 1_000_000, usegmt=True).encode()
         headers: list[tuple[bytes, bytes]] = [(b"date", date)]
-        fault = None
         if not internal and self.faults.no_date_header:
             headers = []
-        route = _route_name(path)
+        fault = None
         rewrite = None
+        route = _route_name(path)
         if not internal:
             token = (
                 dict(scope["headers"])
@@ -879,8 +879,8 @@ class Gate:
                 status, answer = page
                 await _send_json(send, status, json.dumps(answer).encode(), headers)
                 return
-            if fault == "latency":
             rewrite = self._rewriter(scope, page, echo)
+            if fault == "latency":
                 await asyncio.sleep(self.faults.latency_ms / 1000)
             elif fault == "error":
                 status = self.rng.choice((500, 502, 503))
@@ -1004,7 +1004,6 @@ class Gate:
             if message["type"] == "http.response.body" and "start" in held:
                 body = message.get("body", b"")
                 start = held.pop("start")
-                if fault == "malformed":
                 if rewrite is not None:
                     # Handlers answer with one JSONResponse body, so it is whole here.
                     answer = json.loads(body)
@@ -1015,6 +1014,7 @@ class Gate:
                         await send({"type": "http.response.body", "body": body})
                         return
                 cut = body[: max(1, len(body) // 2)]
+                if fault == "malformed":
                     _set_length(start, len(cut))
                     await send(start)
                     await send({"type": "http.response.body", "body": cut, "more_body": False})
@@ -1027,7 +1027,6 @@ class Gate:
         return wrapped
 
 
-async def _send_json(
 def _set_length(start: dict, length: int) -> None:
     """Replace the Content-Length of a held `http.response.start` message."""
     start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
@@ -1046,6 +1045,7 @@ def _error_body(title: str, message: str, echo: str | None) -> bytes:
     ).encode()
 
 
+async def _send_json(
     send: Callable, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> None:
     await send(
