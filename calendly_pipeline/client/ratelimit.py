@@ -195,10 +195,14 @@ class RatePacer:
             if status != 429:
                 self._limited = 0
                 return
-            self._limited += 1
             wait = _retry_after(headers)
             if wait is None:
-                wait = reset if reset is not None else backoff_seconds(self._limited)
+                wait = reset
+            if wait is None:
+                if now < self._blocked_until:
+                    return  # sent before the backoff began: that wait covers it too
+                self._limited += 1
+                wait = backoff_seconds(self._limited)
             self._remaining = 0.0
             self._window_end = now + wait
             self._blocked_until = max(self._blocked_until, now + wait + self._safety)
