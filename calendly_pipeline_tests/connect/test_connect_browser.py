@@ -165,3 +165,32 @@ def test_forged_state_stores_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     assert code == 1
     assert "state does not match" in _failure_line(output)
     assert not store.exists()
+
+
+def test_pasted_redirect_connects_when_the_browser_cannot_reach_the_loopback(
+    browser: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Over SSH the browser's machine has no listener on 127.0.0.1:<port>: the user copies the
+    address the browser ended on into the terminal."""
+    store = tmp_path / "oauth.json"
+    run = ConnectRun.start(cli_env(connect_env(sandbox, store)))
+    page = browser.new_page()
+    sent_back: list[str] = []
+
+    def unreachable(route: Any) -> None:
+        """The consent answer's redirect goes nowhere: it is what the address bar would show."""
+        answer = route.fetch(max_redirects=0)
+        sent_back.append(answer.headers["location"])
+        route.fulfill(status=502, body="This site can't be reached")
+
+    page.route("**/oauth/consent", unreachable)
+    page.goto(run.url)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_load_state()
+    page.close()
+    assert len(sent_back) == 1 and "code=" in sent_back[0], sent_back
+    run.paste(sent_back[0])
+    code, output = run.finish()
+    assert code == 0, output
+    assert json.loads(store.read_text())["connection"]["role"] == "owner"
