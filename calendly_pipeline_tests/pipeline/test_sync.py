@@ -49,7 +49,10 @@ def test_row_counts_equal_what_the_sandbox_serves(synced: Pipeline) -> None:
     )
     assert count(synced, "raw.scheduled_events") == served["scheduled_events"]
     assert count(synced, "raw.invitees") == served["invitees"]
-    assert count(synced, "raw.event_types") == served["event_types"]
+    # Listed types, plus the deleted ones events still point at (resolved by URI).
+    assert count(synced, "raw.event_types", "deleted_at IS NULL") == served["event_types"]
+    unknown_type = "event_type NOT IN (SELECT uri FROM raw.event_types)"
+    assert count(synced, "raw.scheduled_events", unknown_type) == 0
     assert count(synced, "raw.groups") == served["groups"]
     assert count(synced, "raw.routing_forms") == served["routing_forms"]
     assert count(synced, "raw.routing_form_submissions") == served["submissions"]
