@@ -126,8 +126,9 @@ def _unknown_value_warnings(
     """One line per value the spec does not list: kept as served, counted apart, and named
     here so a new Calendly value is noticed rather than silently misread."""
     lines = [
-        f"{u['rows']} row(s) of raw.{u['table']} have {u['column']} = {_shown(u['value'])}, a value "
-        "the API spec does not list: kept as served, counted apart (never as a known value)"
+        f"{u['rows']} row(s) of raw.{u['table']} have {u['column']} = {_shown(u['value'])}, "
+        "a value the API spec does not list: kept as served, counted apart (never as a known "
+        "value)"
         for u in unknown
         if (u["table"], u["column"]) != ("organizations", "plan")
     ]
