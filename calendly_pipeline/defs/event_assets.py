@@ -100,7 +100,8 @@ def _resolve_event_types(
     """Event types that stored events point at but `/event_types` did not list (deleted types,
     shared ones): read by URI, as REFERENCE.md section 8 says, and added to `raw.event_types`
     (a deleted one keeps its `deleted_at`). At most TYPE_LOOKUPS per run; a 404 is unresolvable
-    and named in the metadata. The list is a full refresh, so they are resolved every run."""
+    and named in the metadata. Deleted types outlive the list's full refresh
+    (`writes.KEPT_BY_FULL_REFRESH`), so only live unlisted (shared) types are read every run."""
     with duckdb.get_connection() as conn:
         unknown = reads.unlisted_event_types(conn)
     asked = unknown[:TYPE_LOOKUPS]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from calendly_pipeline.storage.naming import ident, run, table_ref
 from calendly_pipeline.storage.raw_tables import (
+    EVENT_TYPES,
     INVITEE_QUESTIONS_AND_ANSWERS,
     INVITEE_SYNC,
     INVITEES,
@@ -159,6 +160,12 @@ def _replace(
         return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}")[0][0]
 
 
+# Rows a full refresh leaves in place, per table: deleted event types. `/event_types` lists live
+# types only, so a deleted type that events point at is read once by its URI, with its
+# `deleted_at` (REFERENCE.md section 8), and kept rather than read again after every refresh.
+KEPT_BY_FULL_REFRESH = {EVENT_TYPES.qualified_name: "deleted_at IS NOT NULL"}
+
+
 def replace_all(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,
@@ -166,9 +173,11 @@ def replace_all(
     *,
     catalog: str | None = None,
 ) -> int:
-    """Full refresh: the table holds exactly `df` afterwards. Returns rows written."""
+    """Full refresh: the table holds exactly `df` afterwards, plus the rows
+    `KEPT_BY_FULL_REFRESH` names for it. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
-    return _replace(conn, spec, df, "true", [], catalog)
+    kept = KEPT_BY_FULL_REFRESH.get(spec.qualified_name)
+    return _replace(conn, spec, df, "true" if kept is None else f"NOT ({kept})", [], catalog)
 
 
 def replace_window(

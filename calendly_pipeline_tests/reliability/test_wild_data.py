@@ -170,3 +170,23 @@ def test_an_event_with_more_than_100_invitees_loads_every_one(tmp_path: Path) ->
         assert p.query("SELECT invitees_total FROM raw.scheduled_events WHERE uri = ?", [uri]) == [
             (120,)
         ]
+
+
+def test_deleted_event_types_are_read_by_uri_once(tmp_path: Path) -> None:
+    """The removed member's events point at their deleted types, which `/event_types` does not
+    list: the first sync reads them by URI (with `deleted_at`), later full refreshes of the
+    list keep them instead of reading them again."""
+    with pipeline(tmp_path) as p:
+        assert p.full_sync().success
+        deleted = p.query("SELECT uri FROM raw.event_types WHERE deleted_at IS NOT NULL")
+        assert deleted  # the tiny world's removed member had event types
+        by_uri = "/event_types/{uuid}"
+        asked = p.sandbox.stats()["by_path"].get(by_uri, 0)
+        assert asked >= len(deleted)
+        outcome = p.full_sync()
+        assert outcome.success, outcome.error
+        assert p.sandbox.stats()["by_path"].get(by_uri, 0) == asked
+        assert p.query("SELECT uri FROM raw.event_types WHERE deleted_at IS NOT NULL") == deleted
+        assert p.query(
+            "SELECT count(*) FROM analytics.event_type_usage WHERE bookings > 0 AND name IS NULL"
+        ) == [(0,)]
