@@ -18,7 +18,8 @@ RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset
 
 
 @pytest.fixture(scope="module")
-def wild() -> Iterator[Sandbox]:
+def faulty() -> Iterator[Sandbox]:
+    """One tiny sandbox for the module; each test sets its knobs, `_no_faults_after` clears them."""
     with start_sandbox(
         SandboxConfig(seed=21, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0)
     ) as sb:
@@ -26,23 +27,23 @@ def wild() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(autouse=True)
-def _no_faults_after(wild: Sandbox) -> Iterator[None]:
+def _no_faults_after(faulty: Sandbox) -> Iterator[None]:
     yield
-    wild.set_faults(FaultConfig())
+    faulty.set_faults(FaultConfig())
 
 
-def test_header_knobs_drop_date_rate_headers_and_retry_after(wild: Sandbox) -> None:
-    plain = get(wild, "/users/me")
+def test_header_knobs_drop_date_rate_headers_and_retry_after(faulty: Sandbox) -> None:
+    plain = get(faulty, "/users/me")
     assert "Date" in plain.headers and all(h in plain.headers for h in RATE_HEADERS)
-    wild.set_faults(FaultConfig(no_date_header=True, no_rate_headers=True))
-    bare = get(wild, "/users/me")
+    faulty.set_faults(FaultConfig(no_date_header=True, no_rate_headers=True))
+    bare = get(faulty, "/users/me")
     assert bare.status_code == 200
     assert "Date" not in bare.headers
     assert not any(h in bare.headers for h in RATE_HEADERS)
     # /_sandbox keeps its Date: the knobs are about the API.
-    assert "Date" in get(wild, "/_sandbox/stats").headers
-    wild.set_faults(FaultConfig(no_retry_after=True, burst_429=1))
-    limited = get(wild, "/users/me")
+    assert "Date" in get(faulty, "/_sandbox/stats").headers
+    faulty.set_faults(FaultConfig(no_retry_after=True, burst_429=1))
+    limited = get(faulty, "/users/me")
     assert limited.status_code == 429
     assert "Retry-After" not in limited.headers and "X-RateLimit-Reset" in limited.headers
 
@@ -70,70 +71,72 @@ def test_rate_window_seconds_scales_the_budget_to_the_window() -> None:
         assert get(sb, "/users/me").status_code == 200  # the next window has a fresh budget
 
 
-def test_expired_page_tokens_answer_400_naming_page_token(wild: Sandbox) -> None:
-    params = {"organization": org_uri(wild), "count": 5}
-    first = ok(wild, MEMBERS, params)
+def test_expired_page_tokens_answer_400_naming_page_token(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 5}
+    first = ok(faulty, MEMBERS, params)
     token = first["pagination"]["next_page_token"]
-    wild.set_faults(FaultConfig(expire_page_tokens=1, paths=(MEMBERS,)))
-    expired = get(wild, MEMBERS, {**params, "page_token": token})
+    faulty.set_faults(FaultConfig(expire_page_tokens=1, paths=(MEMBERS,)))
+    expired = get(faulty, MEMBERS, {**params, "page_token": token})
     assert expired.status_code == 400
     assert expired.json()["details"][0]["parameter"] == "page_token"
-    assert get(wild, MEMBERS, {**params, "page_token": token}).status_code == 200  # once
+    assert get(faulty, MEMBERS, {**params, "page_token": token}).status_code == 200  # once
 
 
-def test_a_record_vanishes_between_pages_once(wild: Sandbox) -> None:
-    params = {"organization": org_uri(wild), "count": 5}
-    every = [m["uri"] for m in collect(wild, MEMBERS, params)]
-    wild.set_faults(FaultConfig(vanish_between_pages=1, paths=(MEMBERS,)))
-    skipped = [m["uri"] for m in collect(wild, MEMBERS, params)]
+def test_a_record_vanishes_between_pages_once(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 5}
+    every = [m["uri"] for m in collect(faulty, MEMBERS, params)]
+    faulty.set_faults(FaultConfig(vanish_between_pages=1, paths=(MEMBERS,)))
+    skipped = [m["uri"] for m in collect(faulty, MEMBERS, params)]
     # The first record of page 2 is never served: what an offset-paged server does when a
     # record on page 1 is removed mid-listing.
     assert skipped == every[:5] + every[6:]
-    assert [m["uri"] for m in collect(wild, MEMBERS, params)] == every  # the next listing is whole
-    assert wild.stats()["vanished"] == 1
+    assert [
+        m["uri"] for m in collect(faulty, MEMBERS, params)
+    ] == every  # the next listing is whole
+    assert faulty.stats()["vanished"] == 1
 
 
-def test_endless_tokens_serve_empty_pages_with_a_new_token_each_time(wild: Sandbox) -> None:
-    params = {"organization": org_uri(wild), "count": 100}  # one page: the list would end
-    wild.set_faults(FaultConfig(endless_page_tokens=True, paths=(MEMBERS,)))
-    served = list(itertools.islice(pages(wild, MEMBERS, params, via="page_token"), 6))
+def test_endless_tokens_serve_empty_pages_with_a_new_token_each_time(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 100}  # one page: the list would end
+    faulty.set_faults(FaultConfig(endless_page_tokens=True, paths=(MEMBERS,)))
+    served = list(itertools.islice(pages(faulty, MEMBERS, params, via="page_token"), 6))
     tokens = [p["pagination"]["next_page_token"] for p in served]
     assert served[0]["collection"] and not any(p["collection"] for p in served[1:])
     assert all(tokens) and len(set(tokens)) == 6
 
 
-def test_empty_page_with_token_leads_on_to_the_real_next_page(wild: Sandbox) -> None:
-    params = {"organization": org_uri(wild), "count": 5}
-    every = collect(wild, MEMBERS, params)
-    wild.set_faults(FaultConfig(empty_page_with_token=True, paths=(MEMBERS,)))
+def test_empty_page_with_token_leads_on_to_the_real_next_page(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 5}
+    every = collect(faulty, MEMBERS, params)
+    faulty.set_faults(FaultConfig(empty_page_with_token=True, paths=(MEMBERS,)))
     for via in ("next_page", "page_token"):
-        served = list(pages(wild, MEMBERS, params, via=via))
+        served = list(pages(faulty, MEMBERS, params, via=via))
         # Real, empty, real, empty, ..., real: an empty page with a token before each later one.
         assert [bool(p["collection"]) for p in served] == [i % 2 == 0 for i in range(len(served))]
         assert [m for p in served for m in p["collection"]] == every
 
 
-def test_stuck_tokens_serve_the_first_page_again(wild: Sandbox) -> None:
-    params = {"organization": org_uri(wild), "count": 5}
-    wild.set_faults(FaultConfig(stuck_page_tokens=True, paths=(MEMBERS,)))
-    served = list(itertools.islice(pages(wild, MEMBERS, params, via="page_token"), 3))
+def test_stuck_tokens_serve_the_first_page_again(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 5}
+    faulty.set_faults(FaultConfig(stuck_page_tokens=True, paths=(MEMBERS,)))
+    served = list(itertools.islice(pages(faulty, MEMBERS, params, via="page_token"), 3))
     assert served[0]["collection"] == served[1]["collection"] == served[2]["collection"]
     assert len({p["pagination"]["next_page_token"] for p in served}) == 3
 
 
-def test_string_collection(wild: Sandbox) -> None:
-    wild.set_faults(FaultConfig(string_collection=True, paths=(MEMBERS,)))
-    body = ok(wild, MEMBERS, {"organization": org_uri(wild)})
+def test_string_collection(faulty: Sandbox) -> None:
+    faulty.set_faults(FaultConfig(string_collection=True, paths=(MEMBERS,)))
+    body = ok(faulty, MEMBERS, {"organization": org_uri(faulty)})
     assert isinstance(body["collection"], str) and body["collection"].startswith("[")
 
 
-def test_errors_echo_the_requests_token(wild: Sandbox) -> None:
-    token = wild.tokens["owner"]
-    wild.set_faults(FaultConfig(echo_token_in_errors=True))
-    missing = get(wild, "/scheduled_events/00000000-0000-4000-8000-000000000000")
+def test_errors_echo_the_requests_token(faulty: Sandbox) -> None:
+    token = faulty.tokens["owner"]
+    faulty.set_faults(FaultConfig(echo_token_in_errors=True))
+    missing = get(faulty, "/scheduled_events/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
     assert f"Bearer {token}" in missing.json()["message"]
-    wild.set_faults(FaultConfig(echo_token_in_errors=True, error_rate=1.0))
-    assert f"Bearer {token}" in get(wild, "/users/me").json()["message"]
-    wild.set_faults(FaultConfig(echo_token_in_errors=True, burst_429=1))
-    assert f"Bearer {token}" in get(wild, "/users/me").json()["message"]
+    faulty.set_faults(FaultConfig(echo_token_in_errors=True, error_rate=1.0))
+    assert f"Bearer {token}" in get(faulty, "/users/me").json()["message"]
+    faulty.set_faults(FaultConfig(echo_token_in_errors=True, burst_429=1))
+    assert f"Bearer {token}" in get(faulty, "/users/me").json()["message"]
