@@ -3,6 +3,7 @@
 import dagster as dg
 
 from calendly_pipeline.defs.partitions import daily_partitions, daily_window, range_tags
+from calendly_pipeline.defs.resources import record_auth_failure
 
 daily_sync = dg.define_asset_job(
     name="daily_sync",
@@ -11,6 +12,7 @@ daily_sync = dg.define_asset_job(
     description="Refresh the organization-level tables, re-read the scheduled events and "
     "invitees of the trailing and forward window, then rebuild the utilization tables and the "
     "dashboard. Launch it over a partition range for a backfill.",
+    hooks={record_auth_failure},
 )
 
 

@@ -152,8 +152,7 @@ class CalendlyResource(dg.ConfigurableResource):
                 caller = client.caller()
                 org_name = client.get(caller.organization_uri).get("name") or ""
             except AuthError as exc:
-                with warehouse.get_connection() as conn:
-                    identity.record_refused(conn, exc.message)
+                record_refusal(warehouse, exc)
                 raise
             owner = identity.Owner.from_uri(caller.organization_uri, org_name, self.is_synthetic)
             with warehouse.get_connection() as conn:
@@ -194,3 +193,17 @@ class CalendlyResource(dg.ConfigurableResource):
         if self._stack is not None:
             self._stack.close()
         self._stack = self._connection = self._caller = None
+
+
+def record_refusal(warehouse: DuckDBResource, error: AuthError) -> None:
+    """Calendly refused the credentials: the connection card says since when and why."""
+    with warehouse.get_connection() as conn:
+        identity.record_refused(conn, error.message)
+
+
+@dg.failure_hook(required_resource_keys={"duckdb"})
+def record_auth_failure(context: dg.HookContext) -> None:
+    """A step refused mid-run (a refresh refused after the run's first request worked) marks
+    the connection card too, not only a run that fails at its first request."""
+    if isinstance(context.op_exception, AuthError):
+        record_refusal(context.resources.duckdb, context.op_exception)
