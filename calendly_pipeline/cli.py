@@ -12,10 +12,29 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    help="Calendly API v2 -> DuckDB seat and feature utilization, orchestrated by Dagster.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: flags without a `<bool>` type and paragraphs re-flowed to the width,
+    # not broken where the docstring's source lines end.
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"calendly-pipeline {version('calendly-pipeline')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Calendly API v2 -> DuckDB seat and feature utilization, orchestrated by Dagster."""
 
 
 @app.command()
@@ -27,12 +46,24 @@ def sandbox(
     as_of: str = typer.Option(None, help="Simulated 'today' (YYYY-MM-DD); default: today UTC."),
     plan: str = typer.Option("enterprise", help="Organization plan (basic ... enterprise)."),
     rate_limit: int = typer.Option(500, help="Requests per token per minute; 0 switches it off."),
+    wild: bool = typer.Option(
+        False,
+        help="Serve like a server that is not Calendly: no Date, no rate-limit headers, no "
+        "Retry-After, 1 s rate windows (FaultConfig.wild; docs/sandbox.md).",
+    ),
 ) -> None:
     """Serve the Calendly sandbox (a local simulator of Calendly API v2)."""
     from calendly_pipeline.sandbox.serve import serve_forever
 
     serve_forever(
-        host=host, port=port, seed=seed, scale=scale, as_of=as_of, plan=plan, rate_limit=rate_limit
+        host=host,
+        port=port,
+        seed=seed,
+        scale=scale,
+        as_of=as_of,
+        plan=plan,
+        rate_limit=rate_limit,
+        wild=wild,
     )
 
 
@@ -115,60 +146,55 @@ def sync(
     start: datetime = typer.Option(
         None,
         formats=["%Y-%m-%d"],
+        metavar="YYYY-MM-DD",
         help="First day (UTC) of events to sync; default: the first partition.",
     ),
     end: datetime = typer.Option(
-        None, formats=["%Y-%m-%d"], help="Last day (UTC) to sync; default: today + forward window."
+        None,
+        formats=["%Y-%m-%d"],
+        metavar="YYYY-MM-DD",
+        help="Last day (UTC) to sync; default: today + forward window.",
     ),
 ) -> None:
     """Sync everything in one Dagster run: extract, load DuckDB, utilization, dashboard.
 
     With no credentials in the environment it syncs the embedded sandbox (synthetic data). The run
     is recorded in DAGSTER_HOME (default data/dagster_home) and shows in `calendly-pipeline ui`.
+    Exits 2 on bad settings or dates (checked before the run), 1 when the run fails; either way
+    the last line of stderr is the one-line cause.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from calendly_pipeline.connection import log_to_terminal, shown
-    from calendly_pipeline.defs.sync_runner import SyncRangeError, run_sync
-    from calendly_pipeline.settings import dashboard_path, duckdb_database
-
-    console = Console(stderr=True)
-    log_to_terminal(console)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} steps"),
-        TimeElapsedColumn(),
+    from calendly_pipeline.connection import ConnectionSettings, log_to_terminal, shown
+    from calendly_pipeline.settings import (
+        SettingsError,
+        dashboard_path,
+        duckdb_database,
+        validate_environment,
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("starting", total=None)
+    from calendly_pipeline.sync_terminal import sync_progress
 
-        # Messages carry names and server text: `shown` strips escape sequences, escapes markup.
-        def on_progress(message: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, description=shown(message, 60))
+    # soft_wrap: no line is ever broken; a log, grep or a tool reading the last line sees it whole.
+    console = Console(stderr=True, soft_wrap=True)
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    try:
+        validate_environment()
+        ConnectionSettings.from_env()
+        from calendly_pipeline.defs.sync_runner import partition_range, run_sync
 
-        def on_warning(message: str) -> None:
-            progress.console.print(f"[yellow]warning:[/yellow] {shown(message)}", soft_wrap=True)
-
-        try:
-            outcome = run_sync(
-                start.date() if start else None,
-                end.date() if end else None,
-                on_progress,
-                on_warning=on_warning,
-            )
-        except SyncRangeError as exc:
-            console.print(f"[red]error:[/red] {shown(exc)}", soft_wrap=True)
-            raise typer.Exit(2) from None
-        if outcome.success:  # the watcher polls once a second and may miss the last step
-            progress.update(task, completed=progress.tasks[0].total, description="done")
-        else:
-            progress.update(task, description="failed")
+        partition_range(first, last)
+    except (SettingsError, ValueError) as exc:  # SyncRangeError too: before any run or bar
+        console.print(f"[red]error:[/red] {shown(exc)}")
+        raise typer.Exit(2) from None
+    log_to_terminal(console)
+    with sync_progress(console) as progress:
+        outcome = run_sync(first, last, progress.step, on_warning=progress.warning)
+        progress.finish(outcome.success)
     if not outcome.success:
-        # soft_wrap: one line however long, so logs and grep see the whole cause.
-        console.print(f"[red]sync failed:[/red] {shown(outcome.error or '')}", soft_wrap=True)
-        console.print(f"run {outcome.run_id} is in the Dagster UI (calendly-pipeline ui)")
+        console.print(
+            f"[red]sync failed:[/red] {shown(outcome.error or '')} (run {outcome.run_id}: "
+            "its logs in `calendly-pipeline ui` hold the stack trace)"
+        )
         raise typer.Exit(1)
     console.print(
         f"synced partitions {outcome.first_partition} .. {outcome.last_partition} "

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("CALENDLY_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+PII_MODES = ("hash", "keep", "drop")
+URL_VARIABLES = ("CALENDLY_API_BASE_URL", "CALENDLY_AUTH_BASE_URL")
 
 
 class SettingsError(ValueError):
@@ -89,3 +94,20 @@ def dagster_home() -> Path:
 
 def dashboard_path() -> Path:
     return Path(os.environ.get("CALENDLY_DASHBOARD_PATH") or DATA_DIR / "dashboard.html")
+
+
+def validate_environment() -> None:
+    """Check every sync setting the environment holds, before a run starts.
+
+    A mistake found here is one line naming the variable that was set (exit 2); found inside
+    the run it was a traceback, or a failed step 13 of 20 naming a resource field.
+    """
+    SyncWindowSettings.from_env()
+    pii = os.environ.get("CALENDLY_INVITEE_PII")
+    if pii and pii not in PII_MODES:
+        raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {', '.join(PII_MODES)}")
+    for name in URL_VARIABLES:
+        value = os.environ.get(name)
+        parts = urlsplit(value or "")
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise SettingsError(f"{name}={value!r} is not an http(s) URL (e.g. https://host)")

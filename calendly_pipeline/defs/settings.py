@@ -10,10 +10,9 @@ import dagster as dg
 from pydantic import Field
 
 from calendly_pipeline.defs.partitions import WINDOW
-from calendly_pipeline.settings import DATA_DIR
+from calendly_pipeline.settings import DATA_DIR, PII_MODES
 from calendly_pipeline.transforms.utilization import UtilizationConfig
 
-PII_MODES = ("hash", "keep", "drop")
 
 
 def _salt_file_value() -> str:

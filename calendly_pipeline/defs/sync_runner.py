@@ -6,15 +6,25 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
-from dagster._core.utils import make_new_run_id
+
+# Private, and no public equivalent: a run created by hand carries the workspace's code-location
+# origin (as a UI launch does), and `execute_run` executes that very run in this process.
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import create_execution_plan, execute_run
+from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from calendly_pipeline.dagster_home import open_instance
 from calendly_pipeline.defs.partitions import daily_partitions, range_tags
+from calendly_pipeline.settings import PROJECT_ROOT
+
+WORKSPACE = PROJECT_ROOT / "workspace.yaml"
 
 
 class SyncRangeError(ValueError):
@@ -53,8 +63,8 @@ def partition_range(start: date | None, end: date | None) -> tuple[str, str]:
     return first, last
 
 
-def _first_failure(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
+def _first_failure(events: Sequence[dg.DagsterEvent]) -> str:
+    for event in events:
         if event.is_step_failure and event.step_failure_data.error:
             error = event.step_failure_data.error
             # The user-code error is the cause; Dagster's wrapper only says which step failed.
@@ -71,6 +81,8 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
 # all; `run_sync` hands warnings to `on_warning` instead, for the CLI to print safely.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PID_TAG, HOST_TAG = "calendly/pid", "calendly/host"
+# The engine's warning for each step skipped after a failure: the failure line says it all.
+SKIPPED_STEP = "Dependencies for step "
 
 
 def _alive(pid: int) -> bool:
@@ -105,6 +117,16 @@ def reclaim_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return reclaimed
 
 
+def workspace_job_origin(repository_name: str, job_name: str) -> RemoteJobOrigin:
+    """The origin `dagster dev -w workspace.yaml` gives this job.
+
+    A run that carries it is one of the job's runs in the UI: listed under Jobs -> <job> -> Runs
+    and on the Overview timeline, and re-executed from the same code location.
+    """
+    (location,) = location_origins_from_yaml_paths([str(WORKSPACE)])
+    return RemoteJobOrigin(RemoteRepositoryOrigin(location, repository_name), job_name)
+
+
 def run_sync(
     start: date | None = None,
     end: date | None = None,
@@ -128,7 +150,7 @@ def run_sync(
     reclaim_dead_runs(instance)
 
     job = defs.resolve_job_def("daily_sync")
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())
     total = len(job.graph.nodes)
     stop = threading.Event()
 
@@ -147,7 +169,8 @@ def run_sync(
                 event = entry.dagster_event
                 if event is not None and event.is_step_success:
                     done += 1
-                if on_warning is not None and event is None and entry.level >= logging.WARNING:
+                warned = event is None and entry.level >= logging.WARNING
+                if warned and on_warning and not entry.user_message.startswith(SKIPPED_STEP):
                     on_warning(entry.user_message)
                 if on_progress is not None and (event is None or event.is_step_event):
                     message = entry.user_message if event is None else event.step_key or ""
@@ -156,18 +179,22 @@ def run_sync(
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        result = job.execute_in_process(
-            instance=instance,
+        plan = create_execution_plan(job, run_config=QUIET_CONSOLE, instance_ref=instance.get_ref())
+        run = instance.create_run_for_job(
+            job_def=job,
+            execution_plan=plan,
             run_id=run_id,
+            run_config=QUIET_CONSOLE,
             tags={
+                **job.run_tags,
                 **range_tags(first, last),
                 "calendly/trigger": "cli",
                 PID_TAG: str(os.getpid()),
                 HOST_TAG: socket.gethostname(),
             },
-            run_config=QUIET_CONSOLE,
-            raise_on_error=False,
+            remote_job_origin=workspace_job_origin(defs.get_repository_def().name, job.name),
         )
+        result = execute_run(InMemoryJob(job), run, instance)
     finally:
         stop.set()
         watcher.join()
@@ -183,6 +210,6 @@ def run_sync(
         success=result.success,
         first_partition=first,
         last_partition=last,
-        error=None if result.success else _first_failure(result),
+        error=None if result.success else _first_failure(result.all_events),
         row_counts=counts,
     )

@@ -128,7 +128,14 @@ def start_sandbox(cfg: SandboxConfig | None = None, port: int = 0) -> Sandbox:
 
 
 def serve_forever(
-    host: str, port: int, seed: int, scale: str, as_of: str | None, plan: str, rate_limit: int
+    host: str,
+    port: int,
+    seed: int,
+    scale: str,
+    as_of: str | None,
+    plan: str,
+    rate_limit: int,
+    wild: bool = False,
 ) -> None:
     """The `calendly-pipeline sandbox` command: serve in the foreground until Ctrl-C."""
     if scale not in SCALES:
@@ -139,7 +146,12 @@ def serve_forever(
         raise SystemExit(f"--as-of must be a date like 2026-06-30, got {as_of!r}") from None
     try:
         cfg = SandboxConfig(
-            seed=seed, as_of=day, scale=scale, plan=plan, rate_limit_per_minute=rate_limit
+            seed=seed,
+            as_of=day,
+            scale=scale,
+            plan=plan,
+            rate_limit_per_minute=rate_limit,
+            faults=FaultConfig.wild(seed) if wild else FaultConfig(),
         )
     except ValueError as exc:
         raise SystemExit(str(exc)) from None

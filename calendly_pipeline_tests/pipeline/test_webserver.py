@@ -71,12 +71,12 @@ def _graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> d
 
 
 @pytest.fixture
-def dagster_dev(tmp_path: Path, tiny_sandbox: Sandbox) -> Iterator[str]:
+def webserver_env(tmp_path: Path, tiny_sandbox: Sandbox) -> dict[str, str]:
+    """The environment `dagster dev` runs in; the CLI runs in it too when a test shares a home."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE_YAML)
-    port = _free_port()
-    env = {
+    return {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "CALENDLY_API_BASE_URL": tiny_sandbox.base_url,
@@ -85,6 +85,13 @@ def dagster_dev(tmp_path: Path, tiny_sandbox: Sandbox) -> Iterator[str]:
         "CALENDLY_DASHBOARD_PATH": str(tmp_path / "dashboard.html"),
         "CALENDLY_PII_SALT": "webserver-test",
     }
+
+
+@pytest.fixture
+def dagster_dev(tmp_path: Path, webserver_env: dict[str, str]) -> Iterator[str]:
+    env = webserver_env
+    home = Path(env["DAGSTER_HOME"])
+    port = _free_port()
     log = (tmp_path / "dagster_dev.log").open("w")
     process = subprocess.Popen(
         [str(DAGSTER), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],

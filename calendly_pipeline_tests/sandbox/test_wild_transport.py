@@ -4,14 +4,19 @@ does what docs/sandbox.md says, and only on the paths it is limited to."""
 from __future__ import annotations
 
 import itertools
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from calendly_pipeline.sandbox import FaultConfig, Sandbox, SandboxConfig, start_sandbox
 from calendly_pipeline_tests.conftest import AS_OF
-from calendly_pipeline_tests.sandbox.support import collect, get, ok, org_uri, pages
+from calendly_pipeline_tests.sandbox.support import auth, collect, get, ok, org_uri, pages
 
 MEMBERS = "/organization_memberships"
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -140,3 +145,21 @@ def test_errors_echo_the_requests_token(faulty: Sandbox) -> None:
     assert f"Bearer {token}" in get(faulty, "/users/me").json()["message"]
     faulty.set_faults(FaultConfig(echo_token_in_errors=True, burst_429=1))
     assert f"Bearer {token}" in get(faulty, "/users/me").json()["message"]
+
+
+def test_cli_wild_flag_serves_the_preset() -> None:
+    command = [sys.executable, "-m", "calendly_pipeline.cli", "sandbox", "--port", "0"]
+    command += ["--scale", "tiny", "--wild"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        text = "".join(itertools.takewhile(lambda line: "Ctrl-C" not in line, proc.stdout))
+        base = re.search(r"listening on (\S+)", text)
+        token = re.search(r"token \(personal access token\): (\S+)", text)
+        assert base and token, text
+        me = requests.get(f"{base[1]}/users/me", headers=auth(token[1]), timeout=10)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert me.status_code == 200
+    assert "Date" not in me.headers and "X-RateLimit-Limit" not in me.headers
