@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from calendly_pipeline.client.errors import AuthError, ReconnectNeeded
+from calendly_pipeline.client.errors import AuthError, ReconnectNeeded, redact
 
 DEFAULT_OAUTH_STORE = Path("data/.calendly_oauth.json")
 # The store's non-secret keys: who connected (`connect`) and since when a refresh is refused.
@@ -206,7 +206,10 @@ class OAuthCredentials:
             response = post(form)
             if response.status_code != 200:
                 refused = ReconnectNeeded(
-                    "POST", "/oauth/token", response.status_code, _reason(response)
+                    "POST",
+                    "/oauth/token",
+                    response.status_code,
+                    redact(_reason(response), self.secrets()),
                 )
                 if state:  # remembered, so `check` and the dashboard can say since when
                     since = state.get("reconnect_needed_since") or datetime.now(UTC).isoformat()
