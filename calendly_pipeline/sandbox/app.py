@@ -902,13 +902,15 @@ class Gate:
 
         A (status, body) tuple answers in place of the API; otherwise how `_rewriter` changes
         the API's page: "vanish" drops its first record, "fresh" hands out a new token, "string"
-        serves its collection as a string; None: as is.
+        serves its collection as a string, "understate" its `total_count` as 1; None: as is.
         """
         f = self.faults
         query = parse_qs(scope["query_string"].decode("latin-1"))
         token = (query.get("page_token") or [""])[0]
         if f.string_collection:
             return "string"
+        if f.understated_total and not token:
+            return "understate"
         if f.stuck_page_tokens:
             # Every token leads back to the first page, under a new token each time.
             query.pop("page_token", None)
@@ -955,6 +957,8 @@ class Gate:
                 body["collection"] = body["collection"][1:]
             if page == "string":
                 body["collection"] = json.dumps(body.get("collection"))
+            if page == "understate" and "total_count" in body:
+                body["total_count"] = 1
             if page == "fresh":
                 with self.mutex:
                     self.endless_tokens += 1

@@ -64,6 +64,7 @@ class FaultConfig:
     empty_page_with_token: bool = False  # an empty page with a token before each later page
     stuck_page_tokens: bool = False  # every token serves the first page again, with a new token
     string_collection: bool = False  # `collection` served as a JSON string, not a list
+    understated_total: bool = False  # a first page announces `total_count: 1` (where it has one)
     # Error messages (4xx/5xx, 429 included) echo the request's `Authorization` header.
     echo_token_in_errors: bool = False
     # The `message` of injected 5xx errors (None: Calendly's own wording); any text a proxy or

@@ -216,15 +216,17 @@ def test_paging_far_beyond_the_bound_stops(sandbox: Any) -> None:
     assert "still paging after 3 pages" in str(caught.value)
 
 
-def test_an_announced_total_is_honoured_exactly(sandbox: Any) -> None:
-    # The activity log announces `total_count`: one record per page pages exactly that often,
-    # which is within the bound derived from it.
-    with make_client(sandbox) as client:
-        org = client.caller().organization_uri
-        first = client.request("GET", "/activity_log_entries", {"organization": org, "count": 1})
-        total = first["total_count"]
-        pages = list(client.pages("/activity_log_entries", {"organization": org}, count=1))
-    assert 1 < total == len(pages)
+def test_paging_far_beyond_the_announced_total_stops(faulty: Any) -> None:
+    # The activity log announces `total_count`. Honest, one record per page pages exactly that
+    # often; announced as 1, the bound derived from it (2 x 1 + 2 pages) stops the listing.
+    log, org = "/activity_log_entries", {"organization": _org(faulty)}
+    with make_client(faulty) as client:
+        total = client.request("GET", log, {**org, "count": 1})["total_count"]
+        assert 4 < total == len(list(client.pages(log, org, count=1)))
+        faulty.set_faults(FaultConfig(understated_total=True, paths=(log,)))
+        with pytest.raises(PaginationLoop) as caught:
+            list(client.pages(log, org, count=1))
+    assert "still paging after 4 pages (at most 4 expected)" in str(caught.value)
 
 
 def test_a_collection_that_is_not_a_list_is_an_unusable_response(faulty: Any) -> None:

@@ -129,6 +129,14 @@ def test_stuck_tokens_serve_the_first_page_again(faulty: Sandbox) -> None:
     assert len({p["pagination"]["next_page_token"] for p in served}) == 3
 
 
+def test_understated_total(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "count": 1}
+    assert ok(faulty, "/activity_log_entries", params)["total_count"] > 1
+    faulty.set_faults(FaultConfig(understated_total=True, paths=("/activity_log_entries",)))
+    first = ok(faulty, "/activity_log_entries", params)
+    assert first["total_count"] == 1 and first["pagination"]["next_page_token"]
+
+
 def test_string_collection(faulty: Sandbox) -> None:
     faulty.set_faults(FaultConfig(string_collection=True, paths=(MEMBERS,)))
     body = ok(faulty, MEMBERS, {"organization": org_uri(faulty)})
