@@ -207,16 +207,13 @@ def sync(
 
 @app.command()
 def ui(port: int = typer.Option(3000, help="Port of the Dagster web UI.")) -> None:
-    """Start the Dagster UI (`dagster dev`) with DAGSTER_HOME under data/."""
-    import os
-    import subprocess
+    """Start the Dagster UI (`dagster dev`) with DAGSTER_HOME under data/.
 
-    from calendly_pipeline.dagster_home import ensure_dagster_home
-    from calendly_pipeline.settings import PROJECT_ROOT
+    Ctrl-C or SIGTERM stops it with its webserver, daemon and code server.
+    """
+    from calendly_pipeline.dagster_ui import run_dagster_dev
 
-    ensure_dagster_home()
-    command = ["dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)]
-    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
+    raise typer.Exit(run_dagster_dev(port))
 
 
 if __name__ == "__main__":
