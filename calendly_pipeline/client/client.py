@@ -221,7 +221,7 @@ class CalendlyClient:
         Paging is bounded: a repeated token or page, an empty page that still carries a token,
         or far more pages than the server announced raise `PaginationLoop`. A page token the
         server refuses (400 naming `page_token`, e.g. expired) restarts the listing once from
-        the first page; records already yielded are not yielded again.
+        the first page. A record (by URI) is yielded once per listing, restarted or not.
         """
         query = dict(params or {})
         if count is not None:
@@ -251,7 +251,7 @@ class CalendlyClient:
         self, path: str, query: dict[str, Any], max_pages: int, yielded: set[int]
     ) -> Iterator[dict[str, Any]]:
         """One pass over a listing (see `pages`); `yielded` holds hashes of the record URIs
-        already handed out, so a restarted pass skips them."""
+        already handed out, so neither a restarted pass nor a shifted page repeats them."""
         where = sanitize(self._url(path))
 
         def stop(message: str) -> PaginationLoop:
