@@ -122,7 +122,9 @@ def dashboard(
         None, help="DuckDB file or md: URI; default $CALENDLY_DUCKDB_PATH or data/calendly.duckdb."
     ),
     output: Path = typer.Option(
-        None, help="HTML file to write; default $CALENDLY_DASHBOARD_PATH or data/dashboard.html."
+        None,
+        help="HTML file to write; default $CALENDLY_DASHBOARD_PATH or dashboard.html beside "
+        "the DuckDB file.",
     ),
 ) -> None:
     """Render the offline dashboard page from the synced DuckDB file (opened read-only)."""
@@ -130,7 +132,8 @@ def dashboard(
     from calendly_pipeline.settings import dashboard_path, duckdb_database
 
     try:
-        summary = render_dashboard(database or duckdb_database(), output or dashboard_path())
+        database = database or duckdb_database()
+        summary = render_dashboard(database, output or dashboard_path(database))
     except DashboardError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -202,7 +205,7 @@ def sync(
     )
     for table, rows in sorted(outcome.row_counts.items()):
         console.print(f"  {table:<40} {rows:>9,} rows")
-    console.print(f"dashboard: {shown(dashboard_path())}")
+    console.print(f"dashboard: {shown(dashboard_path(duckdb_database()))}")
 
 
 @app.command()

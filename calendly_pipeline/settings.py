@@ -92,8 +92,15 @@ def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or DATA_DIR / "dagster_home")
 
 
-def dashboard_path() -> Path:
-    return Path(os.environ.get("CALENDLY_DASHBOARD_PATH") or DATA_DIR / "dashboard.html")
+def dashboard_path(database: str | None = None) -> Path:
+    """`CALENDLY_DASHBOARD_PATH`, else `dashboard.html` beside the warehouse (`database`, default
+    `duckdb_database()`): a sync into another warehouse must not overwrite another one's page.
+    An `md:` warehouse has no folder; its page goes to data/."""
+    if explicit := os.environ.get("CALENDLY_DASHBOARD_PATH"):
+        return Path(explicit)
+    database = database or duckdb_database()
+    folder = DATA_DIR if database.startswith("md:") else Path(database).parent
+    return folder / "dashboard.html"
 
 
 def validate_environment() -> None:

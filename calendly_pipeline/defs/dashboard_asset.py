@@ -5,9 +5,11 @@ import dagster as dg
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.dashboard.render import render_dashboard
 from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP
+from calendly_pipeline.defs.metadata import warehouse_value
 from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.safe_text import markdown
-from calendly_pipeline.settings import dashboard_path, duckdb_database
+from calendly_pipeline.settings import dashboard_path
 from calendly_pipeline.transforms.model import ANALYTICS_NAMES
 
 
@@ -19,12 +21,13 @@ from calendly_pipeline.transforms.model import ANALYTICS_NAMES
     deps=[dg.AssetKey(["analytics", name]) for name in ANALYTICS_NAMES],
     # It only reads, but while a writer holds DuckDB no other process may even read it.
     pool=DUCKDB_POOL,
-    description="`data/dashboard.html`: headline seat figures, the reclaim list, feature "
-    "adoption, meetings per week and per-group comparison. Self-contained (plotly embedded), "
-    "so it opens offline from a shared drive or an e-mail.",
+    description="`dashboard.html` beside the warehouse (or `CALENDLY_DASHBOARD_PATH`): headline "
+    "seat figures, the reclaim list, feature adoption, meetings per week and per-group "
+    "comparison. Self-contained (plotly embedded), so it opens offline from a shared drive or "
+    "an e-mail.",
 )
-def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    summary = render_dashboard(duckdb_database(), dashboard_path())
+def dashboard(context: dg.AssetExecutionContext, duckdb: Warehouse) -> dg.MaterializeResult:
+    summary = render_dashboard(duckdb.database, dashboard_path(duckdb.database))
     money = f"{summary.currency} "
     preview = "\n".join(
         [
@@ -48,5 +51,6 @@ def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "seats_idle": summary.seats_idle,
             "idle_cost_year": summary.idle_cost_year,
             "synthetic_data": summary.is_synthetic,
+            "warehouse": warehouse_value(),
         }
     )

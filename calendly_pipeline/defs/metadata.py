@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dagster as dg
 import pandas as pd
 
+from calendly_pipeline.defs.warehouse import active_database
 from calendly_pipeline.safe_text import markdown
 from calendly_pipeline.storage.spec import TableSpec
 
@@ -38,7 +41,17 @@ def _cell(value: object) -> str:
     missing = value is None or value is pd.NA or value is pd.NaT
     if missing or (isinstance(value, float) and value != value):
         return ""
-    return markdown(value, limit=PREVIEW_CELL_CHARS)
+    return markdown(short_id(value), limit=PREVIEW_CELL_CHARS)
+
+
+def short_id(value: object) -> object:
+    """An API URI as its last path segment (the UUID), so a preview leads with ids that fit
+    instead of `https://host/organization_memberships/...` cut at the right."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        path = urlsplit(value).path.rstrip("/")
+        if path.count("/") >= 2:
+            return path.rsplit("/", 1)[1]
+    return value
 
 
 def preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MarkdownMetadataValue:
@@ -58,6 +71,15 @@ def definition_metadata(spec: TableSpec) -> dict[str, Any]:
     return {"dagster/table_name": spec.qualified_name, "dagster/column_schema": column_schema(spec)}
 
 
+def warehouse_value() -> dg.MetadataValue:
+    """Which DuckDB file (or md: database) this materialization wrote: two warehouses synced
+    from one DAGSTER_HOME share an asset history, and this tells their entries apart."""
+    database = active_database()
+    if database.startswith("md:"):
+        return dg.MetadataValue.text(database)
+    return dg.MetadataValue.path(str(Path(database).resolve()))
+
+
 def table_metadata(
     spec: TableSpec,
     rows: int,
@@ -68,7 +90,11 @@ def table_metadata(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The standard block every table-writing asset reports."""
-    meta: dict[str, Any] = {"dagster/row_count": rows, "synthetic_data": synthetic}
+    meta: dict[str, Any] = {
+        "dagster/row_count": rows,
+        "synthetic_data": synthetic,
+        "warehouse": warehouse_value(),
+    }
     if synthetic:
         meta["data_source"] = SYNTHETIC_NOTE
     if requests is not None:

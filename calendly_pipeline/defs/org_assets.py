@@ -365,11 +365,16 @@ def membership_snapshots(duckdb: DuckDBResource) -> dg.MaterializeResult:
         writes.snapshot_memberships(conn, day, roster)
         removed = sync_state.offboarded_since_previous_snapshot(conn, day)
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(roster),
-            "snapshot_date": day.isoformat(),
-            "offboarded_since_previous_snapshot": dg.MetadataValue.json(removed),
-        }
+        metadata=table_metadata(
+            rt.MEMBERSHIP_SNAPSHOTS,
+            len(roster),
+            roster,
+            synthetic=bool(info.get("is_synthetic")),
+            extra={
+                "snapshot_date": day.isoformat(),
+                "offboarded_since_previous_snapshot": dg.MetadataValue.json(removed),
+            },
+        )
     )
 
 

@@ -10,16 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from calendly_pipeline.settings import duckdb_database
 from calendly_pipeline.storage import database, migrations
 
 _migrated: set[str] = set()
+_active: str | None = None
+
+
+def active_database() -> str:
+    """The warehouse of the run executing in this process (one run per process at a time)."""
+    return _active or duckdb_database()
 
 
 class Warehouse(DuckDBResource):
     """The pipeline's DuckDB database (`CALENDLY_DUCKDB_PATH`, default data/calendly.duckdb)."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Each run's steps then say which warehouse they wrote (`active_database`), even when
+        # the Launchpad points this run at another file than the environment does.
+        global _active
+        _active = self.database
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
