@@ -17,7 +17,7 @@ from calendly_pipeline.defs.event_assets import invitees, scheduled_events
 from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS, org_assets
 from calendly_pipeline.defs.settings import SyncSettings
-from calendly_pipeline.storage import reads, writes
+from calendly_pipeline.storage import coverage, reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan
 from calendly_pipeline.transforms.model import (
@@ -78,6 +78,7 @@ def utilization_tables(
         plan = info["plan"]
         unknown = reads.unknown_values(conn, MODEL_ENUMS)
         frames = reads.raw_frames(conn, tables=SMALL_TABLES)
+        frames["event_coverage"] = coverage.event_coverage(conn)
         chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
         summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
         writes.keep_months(conn, daily_spec, "activity_date", months)

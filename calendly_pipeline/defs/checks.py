@@ -14,7 +14,8 @@ from dagster_duckdb import DuckDBResource
 from calendly_pipeline.client.check import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.storage import quality, reads, rejected
+from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.storage import coverage, quality, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import checks
@@ -109,8 +110,8 @@ def invitees_consistent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=SEATS,
-    description="Seat arithmetic: active + idle + new + pending + removed equals the seat rows, "
-    "and each seat appears once.",
+    description="Seat arithmetic: active + idle + unknown + new + pending + removed equals the "
+    "seat rows, and each seat appears once.",
 )
 def seat_arithmetic(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
@@ -118,6 +119,29 @@ def seat_arithmetic(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     arithmetic = checks.check_seat_arithmetic(seats)
     unique = checks.check_unique_keys(seats, ["seat_id"], "analytics.seat_utilization")
     return _result((arithmetic[0] and unique[0], f"{arithmetic[1]}; {unique[1]}"))
+
+
+@dg.asset_check(
+    asset=SEATS,
+    description="The synced events cover the idle window before as_of (meta.event_coverage); "
+    "when they do not, the message lists the missing days and the seats without activity are "
+    "`unknown`, never reclaimed. ERROR but not blocking: the dashboard is still rebuilt, showing "
+    "the covered window, rather than an older one left in place.",
+)
+def event_coverage(duckdb: DuckDBResource, sync_settings: SyncSettings) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        info = reads.read_sync_info(conn)
+        covered = coverage.event_coverage(conn)
+    if info is None:
+        return _result((False, "no sync has run yet"))
+    as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
+    idle_days = sync_settings.utilization().idle_days
+    return _result(
+        checks.check_event_coverage(covered, as_of, idle_days),
+        covered_days=len(covered),
+        first_covered_day=str(covered["day"].min().date()) if len(covered) else "none",
+        last_covered_day=str(covered["day"].max().date()) if len(covered) else "none",
+    )
 
 
 @dg.asset_check(asset=ORG_ADOPTION, description="Adoption shares lie between 0 and 1.")
@@ -190,5 +214,6 @@ asset_checks = [
     events_fresh,
     invitees_consistent,
     seat_arithmetic,
+    event_coverage,
     adoption_shares,
 ]

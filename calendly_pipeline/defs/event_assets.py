@@ -24,7 +24,7 @@ from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import raw_tables as rt
-from calendly_pipeline.storage import reads, sync_state, writes
+from calendly_pipeline.storage import coverage, reads, sync_state, writes
 from calendly_pipeline.transforms import flatten
 
 # A backfill policy is what makes one run cover a range of days; Dagster still labels it beta.
@@ -198,6 +198,7 @@ def scheduled_events(
                 events["uri"],
                 now,
             )
+            coverage.record_event_days(conn, chunk_start, chunk_end, now)
             total = reads.row_count(conn, rt.SCHEDULED_EVENTS)
         served += len(events)
         deleted += vanished

@@ -96,7 +96,8 @@ SEAT_UTILIZATION = TableSpec(
             "status",
             "VARCHAR",
             "`removed`; `pending` (invitation); `active` (days_since_active <= idle_days); `new` "
-            "(joined within grace_days); else `idle`.",
+            "(joined within grace_days); `unknown` when the synced events do not cover the idle "
+            "window (meta.event_coverage; `reason` names the missing days); else `idle`.",
             False,
         ),
         Column(
@@ -127,11 +128,17 @@ SEAT_UTILIZATION = TableSpec(
             "recommendation",
             "VARCHAR",
             "`review` if excluded; `reclaim` if idle or an invitation pending longer than "
-            "grace_days; `downgrade` if active on a known paid plan but using no paid feature "
-            "(never under a plan this code does not know); `review` "
-            "if new, recently invited, or active but borderline (within review_margin_days of the "
-            "idle threshold, or active only through edits/activity log); else `keep`. NULL for "
-            "removed seats.",
+            "grace_days; `review` if `unknown` (never reclaimed on days not synced); "
+            "`downgrade` if active on a known paid plan but using no paid feature (never under a "
+            "plan this code does not know); `review` if active but borderline (days_since_active "
+            "> idle_days - review_margin_days, default 7, or active only through edits/activity "
+            "log), new, or recently invited; else `keep`. NULL for removed seats.",
+        ),
+        Column(
+            "reason",
+            "VARCHAR",
+            "Why the recommendation, in words (which rule applied; for `unknown`, the missing "
+            "days). NULL for removed seats.",
         ),
         Column(
             "as_of", "TIMESTAMPTZ", "The API clock at sync time the rules were applied at.", False
@@ -283,9 +290,14 @@ SEAT_HISTORY = TableSpec(
     "current roster's members who had joined plus the latest snapshot taken by then).",
     (
         _MONTH,
-        _count("seats_assigned", "active + idle + new."),
+        _count("seats_assigned", "active + idle + unknown + new."),
         _count("active", "Seats with status `active`."),
         _count("idle", "Seats with status `idle`."),
+        _count(
+            "unknown",
+            "Seats that would be idle but whose idle window at the month end the synced events "
+            "do not cover.",
+        ),
         _count("new", "Seats with status `new`."),
         _count("pending", "Pending invitations sent by then."),
         _count("removed", "Members removed by then (seen in an earlier snapshot)."),

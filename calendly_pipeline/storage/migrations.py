@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from calendly_pipeline.storage import identity
+from calendly_pipeline.storage import collection_reads, coverage, identity
 from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
 from calendly_pipeline.storage.raw_tables import (
     META_TABLES,
@@ -79,6 +79,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "meta.warehouse_owner and meta.connection_status: one organization per warehouse, "
         "and the connection card",
         create_tables(identity.TABLES),
+    ),
+    Migration(
+        5,
+        "meta.collection_reads: when a collection read on a cadence was last read (issue 17)",
+        create_tables(collection_reads.TABLES),
+    ),
+    Migration(
+        6,
+        "meta.event_coverage: which days of events were synced, and when (issue 18)",
+        create_tables([coverage.EVENT_COVERAGE]),
     ),
 )
 

@@ -12,6 +12,8 @@ from datetime import date
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import Frames, dates, live, require
+from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
+from calendly_pipeline.transforms.utilization import STATUSES
 
 CheckResult = tuple[bool, str]
 MAX_LISTED = 10
@@ -90,8 +92,8 @@ def check_cancellations_attributed(frames: Frames) -> CheckResult:
 
 
 def check_seat_arithmetic(seats: pd.DataFrame) -> CheckResult:
-    """active + idle + new + pending + removed must equal the seat rows."""
-    allowed = ["active", "idle", "new", "pending", "removed"]
+    """The statuses (active, idle, unknown, new, pending, removed) must sum to the seat rows."""
+    allowed = list(STATUSES)
     counts = seats["status"].value_counts()
     total = int(counts.reindex(allowed, fill_value=0).sum())
     if total != len(seats):
@@ -144,3 +146,19 @@ def check_partition_freshness(
     if problems:
         return False, "; ".join(problems)
     return True, f"{len(days)} daily partitions up to {days.iloc[-1].date()}, none missing"
+
+
+def check_event_coverage(
+    coverage: pd.DataFrame, as_of: pd.Timestamp, idle_days: int
+) -> CheckResult:
+    """The synced events cover the idle window before `as_of`; otherwise the seats without
+    activity are `unknown`, not idle, and the message names the days to sync."""
+    missing = missing_event_days(coverage, as_of, idle_days)
+    if len(missing):
+        return False, (
+            f"events of {len(missing)} day(s) of the {idle_days}-day idle window before "
+            f"{as_of:%Y-%m-%d} were never synced (or only before the day ended): "
+            f"{describe_days(missing)}; seats without activity are `unknown`, not idle, until "
+            "these days are synced"
+        )
+    return True, f"the synced events cover the {idle_days}-day idle window before {as_of:%Y-%m-%d}"

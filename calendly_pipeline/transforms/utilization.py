@@ -25,6 +25,7 @@ from calendly_pipeline.transforms._frames import (
     whole_days,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan
 from calendly_pipeline.transforms.summary import EventSummary, latest_per_month, summarize_all
 
@@ -32,12 +33,14 @@ SEAT_COLUMNS = [
     "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",
     "last_active_at", "activity_source", "days_since_active", "meetings_hosted_30d",
     "meetings_hosted_90d", "status", "excluded", "features_used", "paid_features_used",
-    "monthly_cost", "recommendation", "as_of",
+    "monthly_cost", "recommendation", "reason", "as_of",
 ]  # fmt: skip
 SEAT_HISTORY_COLUMNS = [
-    "month", "seats_assigned", "active", "idle", "new", "pending", "removed", "idle_monthly_cost",
+    "month", "seats_assigned", "active", "idle", "unknown", "new", "pending", "removed",
+    "idle_monthly_cost",
 ]  # fmt: skip
-STATUSES = ("active", "idle", "new", "pending", "removed")
+STATUSES = ("active", "idle", "unknown", "new", "pending", "removed")
+ASSIGNED = ("active", "idle", "unknown", "new")  # seats someone holds: `seats_assigned`
 _PERSON = ["seat_id", "user_uri", "name", "email", "role", "joined_at"]
 _FEATURE_ORDER = {f.key: i for i, f in enumerate(CATALOGUE)}
 _PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
@@ -55,6 +58,8 @@ class SeatInputs:
     signals: pd.DataFrame  # user_uri, source, priority, ts: latest per user, source and month
     meetings: pd.DataFrame  # summary.MEETING_COLUMNS: meetings held per month-end cutoff
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
+    # coverage.COVERAGE_COLUMNS: days of events the sync read; None = every event is at hand
+    coverage: pd.DataFrame | None = None
 
 
 def organization_plan(frames: Frames) -> str | None:
@@ -167,6 +172,7 @@ def prepare_seat_inputs(frames: Frames, summary: EventSummary, as_of: pd.Timesta
         signals=_signals(frames, summary, as_of),
         meetings=summary.meetings,
         first_use=first_use,
+        coverage=frames.get("event_coverage"),
     )
 
 
@@ -231,14 +237,16 @@ def _seats(
     days = whole_days(as_of - seats["last_active_at"])
     pending = seats["seat_type"].eq("invitation")
     removed_flag = seats["removed"].astype(bool)
+    missing = missing_event_days(inputs.coverage, as_of, config.idle_days)
     status = np.select(
         [
             removed_flag,
             pending,
             days.le(config.idle_days).fillna(False).to_numpy(bool),
             (seats["joined_at"] > as_of - config.grace_days * DAY).to_numpy(bool),
+            np.full(len(seats), len(missing) > 0),
         ],
-        ["removed", "pending", "active", "new"],
+        ["removed", "pending", "active", "new", "unknown"],
         "idle",
     )
     first_use = inputs.first_use[inputs.first_use["first_used_at"] <= as_of]
@@ -272,7 +280,7 @@ def _seats(
             "monthly_cost": np.where(status == "removed", 0.0, _seat_price(config, inputs.plan)),
         }
     ).astype({"meetings_hosted_30d": "int64", "meetings_hosted_90d": "int64"})
-    out["recommendation"] = _recommend(out, config, inputs.plan, as_of)
+    out["recommendation"], out["reason"] = _recommend(out, config, inputs.plan, as_of, missing)
     out["as_of"] = pd.Series(as_of, index=out.index).astype("datetime64[us, UTC]")
     order = pd.Categorical(out["status"], categories=list(STATUSES), ordered=True)
     return (
@@ -297,31 +305,57 @@ def _lists(first_use: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _recommend(
-    seats: pd.DataFrame, config: UtilizationConfig, plan: str, as_of: pd.Timestamp
-) -> pd.Series:
-    """keep / review / reclaim / downgrade; removed seats need nothing (null). `downgrade` is a
-    paid-tier verdict: only a known paid plan gets it."""
+    seats: pd.DataFrame,
+    config: UtilizationConfig,
+    plan: str | None,
+    as_of: pd.Timestamp,
+    missing: pd.DatetimeIndex,
+) -> tuple[pd.Series, pd.Series]:
+    """keep / review / reclaim / downgrade and the reason for it; removed seats need nothing
+    (null). `downgrade` is a paid-tier verdict: only a known paid plan gets it. A seat whose
+    idle window the sync did not cover (`unknown`) is never reclaimed: it is reviewed."""
     status = seats["status"]
     active = status.eq("active")
-    borderline = active & (
-        seats["days_since_active"].gt(config.idle_days - config.review_margin_days).fillna(False)
-        | seats["activity_source"].ne("meeting")
-    )
+    near_idle = active & seats["days_since_active"].gt(
+        config.idle_days - config.review_margin_days
+    ).fillna(False)
+    no_meeting = active & seats["activity_source"].ne("meeting")
     free_only = seats["paid_features_used"].map(len).eq(0)
     stale_invite = status.eq("pending") & (seats["joined_at"] <= as_of - config.grace_days * DAY)
-    choice = np.select(
-        [
-            status.eq("removed").to_numpy(bool),
-            seats["excluded"].to_numpy(bool),
-            stale_invite.to_numpy(bool),
-            status.isin(["idle"]).to_numpy(bool),
-            (active & free_only & (known_plan(plan) and plan != FREE_PLAN)).to_numpy(bool),
-            (borderline | status.isin(["new", "pending"])).to_numpy(bool),
-        ],
-        ["", "review", "reclaim", "reclaim", "downgrade", "review"],
-        "keep",
-    )
-    return pd.Series(choice, index=seats.index, dtype="str").replace("", pd.NA)
+    rules = [
+        (status.eq("removed"), "", ""),
+        (seats["excluded"], "review", "on the excluded list (service account)"),
+        (stale_invite, "reclaim", f"invitation pending more than {config.grace_days} days"),
+        (status.eq("idle"), "reclaim", f"no activity for more than {config.idle_days} days"),
+        (
+            status.eq("unknown"),
+            "review",
+            f"no activity in the synced days of the idle window, but the events of "
+            f"{len(missing)} of its days were never synced: {describe_days(missing)}",
+        ),
+        (
+            active & free_only & (known_plan(plan) and plan != FREE_PLAN),
+            "downgrade",
+            "active but uses no paid feature",
+        ),
+        (
+            near_idle,
+            "review",
+            f"active, within review_margin_days ({config.review_margin_days}) of the idle "
+            "threshold",
+        ),
+        (no_meeting, "review", "active only through event-type edits or the activity log"),
+        (status.eq("new"), "review", f"joined within grace_days ({config.grace_days})"),
+        (status.eq("pending"), "review", f"invited within grace_days ({config.grace_days})"),
+    ]
+    conditions = [mask.to_numpy(bool) for mask, _, _ in rules]
+    choice = np.select(conditions, [r for _, r, _ in rules], "keep")
+    reason = np.select(conditions, [w for _, _, w in rules], "active, with a recent meeting")
+
+    def column(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, index=seats.index, dtype="str").replace("", pd.NA)
+
+    return column(choice), column(reason)
 
 
 def seats_at(
@@ -373,7 +407,7 @@ def history_counts(monthly: pd.DataFrame) -> pd.DataFrame:
     )
     idle = monthly[monthly["status"].eq("idle") & ~monthly["excluded"]]
     out = counts.assign(
-        seats_assigned=counts["active"] + counts["idle"] + counts["new"],
+        seats_assigned=counts[list(ASSIGNED)].sum(axis=1),
         idle_monthly_cost=idle.groupby("month")["monthly_cost"].sum(),
     ).fillna({"idle_monthly_cost": 0.0})
     out = out.rename_axis(index="month", columns=None).reset_index()

@@ -1,0 +1,60 @@
+"""Issue 18, through Dagster: a partial first sync gives `unknown` seats, no reclaim advice for
+them and a failing coverage check naming the missing days; the full range then gives the
+verdicts of the model on every event (the manifest's statuses)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from calendly_pipeline_tests.pipeline.harness import AS_OF, Pipeline, pipeline
+
+
+def coverage_check(p: Pipeline, run_id: str) -> dg.AssetCheckEvaluation:
+    (entry,) = [
+        e
+        for e in p.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        if e.dagster_event.event_specific_data.check_name == "event_coverage"
+    ]
+    return entry.dagster_event.event_specific_data
+
+
+def statuses(p: Pipeline) -> dict[str, tuple[str, str | None]]:
+    return {
+        email: (status, recommendation)
+        for email, status, recommendation in p.query(
+            "SELECT email, status, recommendation FROM analytics.seat_utilization "
+            "WHERE seat_type = 'member'"
+        )
+    }
+
+
+def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: Path) -> None:
+    with pipeline(tmp_path) as p:
+        partial = p.sync(AS_OF - timedelta(days=10), AS_OF + timedelta(days=4))
+        assert partial.success, partial.error  # the check fails; the run and dashboard do not
+        check = coverage_check(p, partial.run_id)
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+        assert "2026-04-30..2026-06-19" in check.description
+        seen = statuses(p)
+        unknown = {e for e, (s, _) in seen.items() if s == "unknown"}
+        assert unknown, "a partial sync must leave seats it cannot judge"
+        assert "idle" not in {s for s, _ in seen.values()}
+        assert {seen[e][1] for e in unknown} == {"review"}
+        reasons = p.query(
+            "SELECT DISTINCT reason FROM analytics.seat_utilization WHERE status = 'unknown'"
+        )
+        assert len(reasons) == 1 and "2026-04-30..2026-06-19" in reasons[0][0]
+
+        full = p.full_sync()
+        assert full.success, full.error
+        assert coverage_check(p, full.run_id).passed
+        seen = statuses(p)
+        manifest = {m["email"]: m["status"] for m in p.sandbox.manifest()["members"]}
+        assert {e: s for e, (s, _) in seen.items()} == manifest
+        assert {e: seen[e][1] for e in unknown if manifest[e] == "idle"} == {
+            e: "reclaim" for e in unknown if manifest[e] == "idle"
+        }
+        assert "idle" in manifest.values()
