@@ -28,6 +28,7 @@ STATUS_COLOURS = {
     "active": OKABE_ITO["green"],
     "new": OKABE_ITO["sky"],
     "idle": OKABE_ITO["vermillion"],
+    "unknown": OKABE_ITO["grey"],
     "pending": OKABE_ITO["orange"],
 }
 OUTCOME_COLOURS = {
