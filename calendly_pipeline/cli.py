@@ -129,18 +129,28 @@ def dashboard(
 ) -> None:
     """Render the offline dashboard page from the synced DuckDB file (opened read-only)."""
     from calendly_pipeline.dashboard import DashboardError, render_dashboard
-    from calendly_pipeline.settings import dashboard_path, duckdb_database
+    from calendly_pipeline.settings import (
+        SettingsError,
+        dashboard_path,
+        duckdb_database,
+        seats_purchased,
+    )
 
     try:
+        purchased = seats_purchased()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
         database = database or duckdb_database()
-        summary = render_dashboard(database, output or dashboard_path(database))
+        summary = render_dashboard(database, output or dashboard_path(database), purchased)
     except DashboardError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(
         f"wrote {summary.path} ({summary.size_bytes / 1e6:.1f} MB): {summary.seats_paid} seats"
         f" paid, {summary.seats_idle} idle, {summary.seats_pending} pending,"
-        f" {summary.reclaim_count} to review"
+        f" {summary.reclaim_count} to reclaim or review"
     )
 
 

@@ -110,6 +110,7 @@ def validate_environment() -> None:
     the run it was a traceback, or a failed step 13 of 20 naming a resource field.
     """
     SyncWindowSettings.from_env()
+    seats_purchased()
     pii = os.environ.get("CALENDLY_INVITEE_PII")
     if pii and pii not in PII_MODES:
         raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {', '.join(PII_MODES)}")
@@ -118,3 +119,10 @@ def validate_environment() -> None:
         parts = urlsplit(value or "")
         if value and (parts.scheme not in ("http", "https") or not parts.netloc):
             raise SettingsError(f"{name}={value!r} is not an http(s) URL (e.g. https://host)")
+
+
+def seats_purchased() -> int | None:
+    """`CALENDLY_SEATS_PURCHASED`: seats bought under contract. The API does not expose it, and
+    a removed member's seat stays paid until someone removes it on the billing page."""
+    raw = os.environ.get("CALENDLY_SEATS_PURCHASED")
+    return number("CALENDLY_SEATS_PURCHASED", raw, 0, minimum=0) if raw else None

@@ -6,6 +6,7 @@ agree on what "idle cost" or "seats paid" means.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +16,9 @@ import pandas as pd
 from calendly_pipeline.dashboard.data import DashboardData
 
 RECLAIM_STATUSES = ("idle", "pending")
-ASSIGNED_STATUSES = ("active", "idle", "new")
-STATUS_ORDER = ("active", "new", "idle", "pending")
+# `unknown`: held, but the synced events do not cover its idle window (never idle cost).
+ASSIGNED_STATUSES = ("active", "idle", "unknown", "new")
+STATUS_ORDER = ("active", "new", "idle", "unknown", "pending")
 NO_GROUP = "(no group)"
 WEEKS_SHOWN = 26
 MAX_HEATMAP_MEMBERS = 40
@@ -118,28 +120,94 @@ def group_label(names: object) -> str:
     return ", ".join(group_list(names)) or NO_GROUP
 
 
-def reclaim_rows(seats: pd.DataFrame) -> pd.DataFrame:
-    """One row per seat to look at, most expensive and longest idle first."""
-    rows = seats.loc[reclaim_mask(seats)]
+def short_id(uri: object) -> str:
+    """The UUID at the end of an API URI (`.../organization_memberships/<uuid>`)."""
+    return str(uri).rstrip("/").rsplit("/", 1)[-1]
+
+
+def reclaim_rows(
+    seats: pd.DataFrame, unassigned: int = 0, price: float | None = None
+) -> pd.DataFrame:
+    """One row per seat to look at, in the table's (and the CSV's) column order: seats never
+    active first (the clearest reclaims), then the most expensive and longest idle.
+
+    Seats on the excluded list (service accounts) are never reclaimed, so they are not listed.
+    `unassigned` seats, bought under contract but held by nobody, close the list as one row.
+    """
+    listed = reclaim_mask(seats) & ~seats["excluded"].fillna(False).astype(bool)
+    rows = seats.loc[listed]
+    pending = rows["status"] == "pending"
+    never = rows["last_active_at"].isna() & ~pending
     out = pd.DataFrame(
         {
-            "seat_id": rows["seat_id"],
-            "status": rows["status"],
             "name": rows["name"].fillna(""),
             "email": rows["email"].fillna(""),
+            "status": rows["status"],
             "group": rows["group_names"].map(group_label),
-            "last_active": rows["last_active_at"].dt.strftime("%Y-%m-%d").fillna("never"),
+            "invited_on": rows["joined_at"].dt.strftime("%Y-%m-%d").where(pending),
+            "last_active": rows["last_active_at"].dt.strftime("%Y-%m-%d"),
             "activity_source": rows["activity_source"].fillna("none"),
             "days_idle": rows["days_since_active"].astype("Int64"),
             "monthly_cost": rows["monthly_cost"].fillna(0).astype(float).round(2),
-            "recommendation": rows["recommendation"]
-            .fillna("")
-            .where(~rows["excluded"].fillna(False).astype(bool), "review (excluded)"),
+            "recommendation": rows["recommendation"].fillna(""),
+            "never_active": never,
+            "seat_id": rows["seat_id"].map(short_id),
         }
     )
-    return out.sort_values(
-        ["monthly_cost", "days_idle", "name"], ascending=[False, False, True], na_position="last"
+    out = out.sort_values(
+        ["never_active", "monthly_cost", "days_idle", "name"],
+        ascending=[False, False, False, True],
+        na_position="last",
     ).reset_index(drop=True)
+    if unassigned > 0:
+        cost = round(unassigned * (price or 0.0), 2)
+        extra = {
+            "name": f"{unassigned} unassigned seats",
+            "email": "",
+            "status": "unassigned",
+            "group": "",
+            "never_active": False,
+            "activity_source": "none",
+            "monthly_cost": cost,
+            "recommendation": "reclaim",
+            "seat_id": "unassigned",
+        }
+        out = pd.concat([out, pd.DataFrame([extra])], ignore_index=True)
+    return out
+
+
+@dataclass(frozen=True)
+class Reclaim:
+    """The one figure a finance reader acts on: every listed seat, pending ones included."""
+
+    seats: int
+    cost_month: float
+    cost_year: float
+
+    def sentence(self, money: Callable[..., str]) -> str:
+        return (
+            f"Reclaim {self.seats:,} seats: {money(self.cost_month)}/month, "
+            f"{money(self.cost_year)}/year"
+        )
+
+
+def reclaim_total(rows: pd.DataFrame, unassigned: int = 0) -> Reclaim:
+    """The headline figure, from the very rows the list shows, so the two always agree."""
+    month = round(float(rows["monthly_cost"].sum()), 2)
+    seats = int((rows["status"] != "unassigned").sum()) + max(unassigned, 0)
+    return Reclaim(seats, month, round(month * 12, 2))
+
+
+def unassigned_seats(seats: pd.DataFrame, purchased: int | None) -> int:
+    """Seats bought under contract beyond the members and pending invitations (0 if unknown)."""
+    return max(0, purchased - len(current_seats(seats))) if purchased is not None else 0
+
+
+def running_month(data: DashboardData) -> pd.Timestamp | None:
+    """The month-end label of the month the sync ran in: not over yet, judged as 'to date'."""
+    if data.as_of is None:
+        return None
+    return pd.Timestamp(data.as_of.date()) + pd.offsets.MonthEnd(0)
 
 
 def seat_groups(seats: pd.DataFrame) -> pd.DataFrame:
@@ -248,17 +316,33 @@ def adoption_trend(data: DashboardData) -> Matrix | None:
             ~ofa["feature"].isin(not_in_plan), ofa["feature_label"] + " (not in plan)"
         )
     )
-    grid = _most_adopted_first(grid, labelled, grid.iloc[:, -1])
-    grid.columns = [pd.Timestamp(m).strftime("%b %Y") for m in grid.columns]
+    running = running_month(data)
+    complete = [m for m in grid.columns if running is None or pd.Timestamp(m) < running]
+    # Most adopted in the last complete month first: a running month ranks on a few days.
+    grid = _most_adopted_first(grid, labelled, grid[complete[-1] if complete else grid.columns[-1]])
+    grid.columns = [
+        pd.Timestamp(m).strftime("%b %Y") + (" (to date)" if pd.Timestamp(m) == running else "")
+        for m in grid.columns
+    ]
     return Matrix(grid, "month")
 
 
+def last_complete_month(data: DashboardData) -> pd.Timestamp | None:
+    """The latest month of adoption figures that is over: verdicts are judged on it."""
+    months = pd.to_datetime(data.org_feature_adoption["month"])
+    running = running_month(data)
+    complete = months[months < running] if running is not None else months
+    return None if complete.empty else complete.max()
+
+
 def paid_unused(data: DashboardData) -> pd.DataFrame:
-    """Features in the plan above the free tier that nobody used in the latest month."""
+    """Features in the plan above the free tier that nobody used in the last complete month
+    (a running month's few days would call a feature used weekly 'unused')."""
     ofa = data.org_feature_adoption
-    if ofa.empty:
-        return ofa[["feature_label", "tier"]]
-    latest = ofa.loc[ofa["month"] == ofa["month"].max()]
+    month = last_complete_month(data)
+    if ofa.empty or month is None:
+        return ofa[["feature_label", "tier"]].head(0)
+    latest = ofa.loc[pd.to_datetime(ofa["month"]) == month]
     return (
         latest.loc[latest["paid_unused"].fillna(False).astype(bool), ["feature_label", "tier"]]
         .sort_values("feature_label")

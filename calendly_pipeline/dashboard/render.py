@@ -26,12 +26,12 @@ from calendly_pipeline.safe_text import csv_cell, markdown
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
-IDLE_COST_NOTE = "idle seats, service accounts left out"
 RECLAIM_COLUMNS = {
     "name": ("Name", "text"),
     "email": ("Email", "text"),
     "status": ("Status", "text"),
     "group": ("Group", "text"),
+    "invited_on": ("Invited on", "text"),
     "last_active": ("Last activity", "text"),
     "activity_source": ("Source", "text"),
     "days_idle": ("Days idle", "number"),
@@ -59,6 +59,8 @@ class DashboardSummary:
     idle_cost_year: float
     reclaim_count: int
     charts: tuple[str, ...]
+    reclaim_cost_month: float = 0.0
+    seats_unassigned: int = 0
 
     def markdown(self) -> str:
         """A small table of the headline figures for the Dagster UI."""
@@ -75,7 +77,9 @@ class DashboardSummary:
             ("Pending invitations", f"{self.seats_pending:,}"),
             ("Idle cost / month", money(self.idle_cost_month)),
             ("Idle cost / year", money(self.idle_cost_year)),
-            ("Seats to review", f"{self.reclaim_count:,}"),
+            ("Unassigned seats", f"{self.seats_unassigned:,}"),
+            ("Seats to reclaim or review", f"{self.reclaim_count:,}"),
+            ("Reclaim / month", money(self.reclaim_cost_month)),
         ]
         return "| figure | value |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
@@ -130,7 +134,8 @@ def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, An
     sections["meetings"] = _section(
         "meetings",
         "No meetings in the synced window." if weekly.empty else None,
-        f"Meetings per week by outcome, last {len(weekly)} weeks (meetings per host)",
+        f"Meetings per week by outcome, last {len(weekly)} weeks (meetings; a meeting with two "
+        "hosts counts once for each host)",
         lambda: figures.weekly_outcomes(weekly),
     )
     top = metrics.top_event_types(data)
@@ -159,7 +164,10 @@ def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, An
 
 
 def _headline_context(
-    head: metrics.Headline, info: dict[str, Any], money: Callable[..., str]
+    head: metrics.Headline,
+    info: dict[str, Any],
+    money: Callable[..., str],
+    reclaim: metrics.Reclaim,
 ) -> dict[str, Any]:
     """Cards and month-on-month changes, each tagged with `data-metric` for readers and tests."""
     values = asdict(head)
@@ -193,12 +201,13 @@ def _headline_context(
             card("seats_idle", "Idle", f"no activity for over {idle}"),
             card("seats_pending", "Pending", "invitations not accepted"),
         ],
-        "cost_cards": [
-            card(
-                "idle_cost_month", "Idle cost / month", IDLE_COST_NOTE, money(head.idle_cost_month)
-            ),
-            card("idle_cost_year", "Idle cost / year", IDLE_COST_NOTE, money(head.idle_cost_year)),
-        ],
+        # One figure to act on, equal to the reclaim list's total (pending invitations included).
+        "reclaim": {
+            "key": "reclaim_cost_month",
+            "value": reclaim.cost_month,
+            "seats": reclaim.seats,
+            "sentence": reclaim.sentence(money),
+        },
         "changes": changes,
         "previous_month": head.previous_month.strftime("%d %b %Y") if head.previous_month else None,
     }
@@ -243,14 +252,23 @@ def _connection_card(data: DashboardData) -> dict[str, Any] | None:
     }
 
 
-def render_dashboard(database: str, output: Path) -> DashboardSummary:
-    """Read `database` read-only and write the self-contained dashboard page to `output`."""
+def render_dashboard(
+    database: str, output: Path, seats_purchased: int | None = None
+) -> DashboardSummary:
+    """Read `database` read-only and write the self-contained dashboard page to `output`.
+
+    `seats_purchased` (the contract's seat count, which the API does not expose) adds the
+    unassigned seats to the reclaim list and its figure.
+    """
     data = load(database)
     info = data.sync_info
     currency = str(info.get("currency") or "USD")
     money = _money_formatter(currency)
     head = metrics.headline(data)
-    reclaim = metrics.reclaim_rows(data.seats)
+    unassigned = metrics.unassigned_seats(data.seats, seats_purchased)
+    price = None if info.get("price_per_seat") is None else float(info["price_per_seat"])
+    reclaim = metrics.reclaim_rows(data.seats, unassigned, price)
+    total = metrics.reclaim_total(reclaim, unassigned)
     reclaim_records = reclaim.astype(object).where(reclaim.notna(), None).to_dict("records")
     sections = _charts(data, CURRENCY_SYMBOLS.get(currency.upper(), currency + " "))
 
@@ -264,7 +282,10 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
     html = env.get_template("dashboard.html.j2").render(
         org_name=info.get("org_name") or "(unnamed organization)",
         plan=info.get("plan") or "unknown",
-        api_host=info.get("api_host") or "unknown",
+        # A loopback host:port means nothing to a reader; the sandbox is named for what it is.
+        source="synthetic sandbox"
+        if info.get("is_synthetic")
+        else info.get("api_host") or "unknown",
         is_synthetic=bool(info.get("is_synthetic")),
         synced_at=_when(info.get("synced_at")),
         as_of=_when(data.as_of),
@@ -275,17 +296,15 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
             None if info.get("price_per_seat") is None else money(float(info["price_per_seat"]))
         ),
         currency=currency,
-        **_headline_context(head, info, money),
+        **_headline_context(head, info, money, total),
         reclaim_columns=RECLAIM_COLUMNS,
         reclaim_rows=reclaim_records,
         reclaim_csv=reclaim_csv(reclaim_records),
         money=money,
         paid_unused=metrics.paid_unused(data).to_dict("records"),
-        latest_month=(
-            pd.Timestamp(data.org_feature_adoption["month"].max()).strftime("%B %Y")
-            if not data.org_feature_adoption.empty
-            else "the latest month"
-        ),
+        latest_month=_month_name(metrics.last_complete_month(data)),
+        running_month=_month_name(metrics.running_month(data)),
+        seats_unassigned=unassigned,
         sections=sections,
         connection=_connection_card(data),
         plotly_js=plotly.offline.get_plotlyjs(),
@@ -310,6 +329,12 @@ def render_dashboard(database: str, output: Path) -> DashboardSummary:
         seats_pending=head.seats_pending,
         idle_cost_month=head.idle_cost_month,
         idle_cost_year=head.idle_cost_year,
-        reclaim_count=len(reclaim),
+        reclaim_count=total.seats,
         charts=tuple(s["name"] for s in sections.values() if "name" in s),
+        reclaim_cost_month=total.cost_month,
+        seats_unassigned=unassigned,
     )
+
+
+def _month_name(month: pd.Timestamp | None) -> str:
+    return month.strftime("%B %Y") if month is not None else "the latest complete month"

@@ -7,6 +7,7 @@ from calendly_pipeline.dashboard.render import render_dashboard
 from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP
 from calendly_pipeline.defs.metadata import warehouse_value
 from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.safe_text import markdown
 from calendly_pipeline.settings import dashboard_path
@@ -26,8 +27,12 @@ from calendly_pipeline.transforms.model import ANALYTICS_NAMES
     "comparison. Self-contained (plotly embedded), so it opens offline from a shared drive or "
     "an e-mail.",
 )
-def dashboard(context: dg.AssetExecutionContext, duckdb: Warehouse) -> dg.MaterializeResult:
-    summary = render_dashboard(duckdb.database, dashboard_path(duckdb.database))
+def dashboard(
+    context: dg.AssetExecutionContext, duckdb: Warehouse, sync_settings: SyncSettings
+) -> dg.MaterializeResult:
+    summary = render_dashboard(
+        duckdb.database, dashboard_path(duckdb.database), sync_settings.seats_purchased
+    )
     money = f"{summary.currency} "
     preview = "\n".join(
         [

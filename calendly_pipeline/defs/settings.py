@@ -9,10 +9,10 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
+from calendly_pipeline import settings
 from calendly_pipeline.defs.partitions import WINDOW
 from calendly_pipeline.settings import DATA_DIR, PII_MODES
 from calendly_pipeline.transforms.utilization import UtilizationConfig
-
 
 
 def _salt_file_value() -> str:
@@ -45,6 +45,13 @@ class SyncSettings(dg.ConfigurableResource):
         default=None,
         description="Price per seat per month, whatever the plan (e.g. an Enterprise contract "
         "price); default: the list price of the organization's plan.",
+    )
+    seats_purchased: int | None = Field(
+        default_factory=settings.seats_purchased,
+        description="Seats bought under contract (env CALENDLY_SEATS_PURCHASED). The API does not "
+        "expose it, and a removed member's seat stays paid until someone removes it on the "
+        "billing page: the dashboard costs the unassigned seats and adds them to the reclaim "
+        "figure. Empty: unknown, no unassigned seats shown.",
     )
     excluded_emails: list[str] = Field(
         default_factory=list,

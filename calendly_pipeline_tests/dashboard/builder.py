@@ -216,6 +216,7 @@ def _history() -> pd.DataFrame:
             "seats_assigned": [10, 11, 12],
             "active": [8, 8, 7],
             "idle": [1, 2, 4],
+            "unknown": [0, 0, 0],
             "new": [1, 1, 1],
             "pending": [1, 3, 2],
             "removed": [0, 0, 1],

@@ -58,9 +58,10 @@ def _scalar(database: str, sql: str) -> Any:
 def expected_headline(database: str) -> dict[str, float]:
     """The headline figures straight from the tables, as docs/architecture.md §5 defines them."""
     seats = "FROM analytics.seat_utilization WHERE status <> 'removed'"
-    idle_cost = (
+    # One reclaim figure (issue 16): idle seats and pending invitations, service accounts out.
+    reclaim = (
         "SELECT coalesce(sum(monthly_cost), 0) FROM analytics.seat_utilization "
-        "WHERE status = 'idle' AND NOT excluded"
+        "WHERE status IN ('idle', 'pending') AND NOT coalesce(excluded, false)"
     )
     figures = {
         "seats_paid": f"SELECT count(*) {seats}",
@@ -69,8 +70,7 @@ def expected_headline(database: str) -> dict[str, float]:
         "seats_new": f"SELECT count(*) {seats} AND status = 'new'",
         "seats_idle": f"SELECT count(*) {seats} AND status = 'idle'",
         "seats_pending": f"SELECT count(*) {seats} AND status = 'pending'",
-        "idle_cost_month": idle_cost,
-        "idle_cost_year": f"SELECT 12 * ({idle_cost})",
+        "reclaim_cost_month": reclaim,
     }
     out = {k: float(_scalar(database, sql)) for k, sql in figures.items()}
     change = """
@@ -91,9 +91,10 @@ def expected_headline(database: str) -> dict[str, float]:
 def reclaim_seat_ids(database: str) -> set[str]:
     with duckdb.connect(database, read_only=True) as con:
         rows = con.execute(
-            "SELECT seat_id FROM analytics.seat_utilization WHERE status IN ('idle', 'pending')"
+            "SELECT seat_id FROM analytics.seat_utilization WHERE status IN ('idle', 'pending') "
+            "AND NOT coalesce(excluded, false)"
         ).fetchall()
-    return {r[0] for r in rows}
+    return {r[0].rstrip("/").rsplit("/", 1)[-1] for r in rows}  # the UUID, not the API URL
 
 
 def _number(text: str) -> float:
@@ -142,6 +143,8 @@ def test_headline_figures_match_duckdb(desktop: LoadedPage) -> None:
     for metric, value in expected.items():
         raw, text = shown[metric]
         assert float(raw) == pytest.approx(value, abs=0.005), metric
+        if metric == "reclaim_cost_month":  # "Reclaim 37 seats: $740/month, $8,880/year"
+            text = text.split(": ", 1)[1].split("/")[0]
         assert _number(text) == pytest.approx(value, abs=0.5), f"{metric}: page shows {text!r}"
 
 
@@ -158,8 +161,10 @@ def test_paid_features_nobody_uses_are_called_out(desktop: LoadedPage) -> None:
             r[0]
             for r in con.execute(
                 """SELECT feature_label FROM analytics.org_feature_adoption
-                   WHERE paid_unused AND month = (SELECT max(month)
-                                                  FROM analytics.org_feature_adoption)"""
+                   WHERE paid_unused AND month = (
+                       SELECT max(month) FROM analytics.org_feature_adoption
+                       WHERE month < (SELECT date_trunc('month', max(as_of))
+                                      FROM analytics.seat_utilization))"""
             ).fetchall()
         }
     shown = desktop.page.locator("[data-callout='paid-unused'] li .feature").all_inner_texts()
