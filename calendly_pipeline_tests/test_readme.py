@@ -61,3 +61,17 @@ def test_ci_runs_readmes_test_command() -> None:
     assert "uv sync --locked --no-dev" in demo and "uv run --no-dev calendly-pipeline sync" in demo
     ci = (REPO_ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci.replace("pip install -q ", "pip install ") == re.sub(r"\s+", " ", tests)
+
+
+def test_readme_names_the_asset_groups_the_ui_shows() -> None:
+    """README's "In the Dagster UI" list is the definitions' groups, and says how many."""
+    from calendly_pipeline.definitions import defs
+
+    text = README.read_text()
+    intro = re.search(r"shows (\w+) asset groups:\n\n((?:- .*\n(?:  .*\n)*)+)", text)
+    assert intro, "README does not list the asset groups"
+    listed = re.findall(r"^- `([a-z_]+)`", intro[2], re.MULTILINE)
+    groups = {spec.group_name for spec in defs.resolve_all_asset_specs()}
+    assert set(listed) == groups
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+    assert intro[1] == words[len(groups)]

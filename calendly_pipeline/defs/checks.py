@@ -80,7 +80,8 @@ def _keys(spec: TableSpec, report: quality.KeyReport) -> checks.CheckResult:
 
 @dg.asset_check(
     asset=EVENTS,
-    description="Daily partitions are contiguous up to yesterday (UTC): a hole means a day of "
+    description="Daily partitions are contiguous from the first to the latest, and the latest is "
+    "at most one day behind the API's today (UTC), today included: a hole means a day of "
     "meetings is missing from every metric.",
 )
 def events_fresh(

@@ -23,8 +23,8 @@ from calendly_pipeline.defs.partitions import daily_partitions
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings
-from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage import coverage, reads, sync_state, writes
+from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import flatten
 
 # A backfill policy is what makes one run cover a range of days; Dagster still labels it beta.
@@ -208,15 +208,21 @@ def scheduled_events(
             f"the listing but still served by URI (kept), {vanished} deleted (404)"
         )
     types = _resolve_event_types(context, client, duckdb, now)
+    with duckdb.get_connection() as conn:
+        # A range run logs this for each of its partitions: the window's rows, not the table's.
+        in_window = reads.rows_between(
+            conn, rt.SCHEDULED_EVENTS, "start_time", window.start, window.end
+        )
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.SCHEDULED_EVENTS,
-            total,
+            in_window,
             last_frame,
             synthetic=calendly.is_synthetic,
             requests=client.request_count - before,
             extra={
                 "window": f"{window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (exclusive)",
+                "table_rows": total,
                 "events_served": served,
                 "marked_deleted": deleted,
                 "unlisted_but_served": restored,

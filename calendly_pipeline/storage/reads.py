@@ -227,6 +227,15 @@ def row_count(
     return conn.execute(f"SELECT count(*) FROM {table_ref(spec, catalog)}").fetchall()[0][0]
 
 
+def rows_between(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, column: str, start: datetime, end: datetime
+) -> int:
+    """Rows whose `column` falls in [start, end): what a partitioned run's window holds."""
+    col = ident(column)
+    sql = f"SELECT count(*) FROM {table_ref(spec)} WHERE {col} >= ? AND {col} < ?"
+    return conn.execute(sql, [start, end]).fetchall()[0][0]
+
+
 def daily_totals(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> pd.DataFrame:
     """`analytics.daily_activity` summed over hosts: a row per day rather than per host-day,
     so an organization-wide chart reads days, not the whole history of every member."""
