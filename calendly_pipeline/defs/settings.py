@@ -57,6 +57,12 @@ class SyncSettings(dg.ConfigurableResource):
         default_factory=list,
         description="Service accounts and other seats never recommended for reclaiming.",
     )
+    passive_counts_as_active: bool = Field(
+        default=True,
+        description="Whether an invitee booking a member's link keeps the seat active (passive "
+        "use). True (default): it does, and seats used only passively are flagged for review; "
+        "false: only the member's own actions count (docs/tables.md).",
+    )
 
     def pii_salt(self) -> str:
         return os.environ.get("CALENDLY_PII_SALT") or _salt_file_value()
@@ -77,4 +83,5 @@ class SyncSettings(dg.ConfigurableResource):
             grace_days=self.grace_days,
             excluded_emails=tuple(self.excluded_emails),
             seat_price_month=self.seat_price_month,
+            passive_counts_as_active=self.passive_counts_as_active,
         )

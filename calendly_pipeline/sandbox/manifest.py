@@ -31,12 +31,17 @@ def _build(world: World) -> dict:
     live = ~ev.deleted
     plan_rank = PLANS.index(d.plan)
 
-    # meeting signal: created_at of hosted events, start_time of those that started
+    # event signals (issue 18): `booking` (passive) at created_at; `meeting` at the start of a
+    # meeting that took place (not canceled); `host_cancel` at canceled_at, for every host
     booked = ev.created <= now  # signals and uses later than as_of are ignored
-    signal = np.maximum(
-        np.where(booked, ev.created, NONE), np.where(ev.start <= now, ev.start, NONE)
-    )
-    meeting = np.full(n_users, NONE, dtype=np.int64)
+    signals = {
+        "booking": np.where(booked, ev.created, NONE),
+        "meeting": np.where((ev.status == 0) & (ev.start <= now), ev.start, NONE),
+        "host_cancel": np.where(
+            (ev.status == 1) & (ev.canceler == 1) & (ev.canceled_at <= now), ev.canceled_at, NONE
+        ),
+    }
+    latest = {name: np.full(n_users, NONE, dtype=np.int64) for name in signals}
     feats = ev.features(world.et_features)
     for eid, bits in world.extra_bits.items():
         feats[eid] |= np.uint32(bits)
@@ -44,7 +49,8 @@ def _build(world: World) -> dict:
     for hosts in (ev.host0, ev.host1):
         mask = live & (hosts >= 0)
         h = hosts[mask].astype(np.int64)
-        np.maximum.at(meeting, h, signal[mask])
+        for name, signal in signals.items():
+            np.maximum.at(latest[name], h, signal[mask])
         mask &= booked
         h = hosts[mask].astype(np.int64)
         created, fbits = ev.created[mask], feats[mask]
@@ -75,13 +81,16 @@ def _build(world: World) -> dict:
 
     members = []
     for u in world.members():
-        # ties: meeting, then activity_log, then event_type_edit
+        # ties: meeting, host_cancel, activity_log, event_type_edit, booking (max keeps the first)
         candidates = [
-            (meeting[u.idx], "meeting"),
+            (latest["meeting"][u.idx], "meeting"),
+            (latest["host_cancel"][u.idx], "host_cancel"),
             (log[u.idx], "activity_log"),
             (edit[u.idx], "event_type_edit"),
+            (latest["booking"][u.idx], "booking"),
         ]
         best, source = max(candidates, key=lambda c: c[0])
+        host_action = max(c[0] for c in candidates[:-1])
         if best == NONE:
             last_active, source, status = None, "none", None
         else:
@@ -106,6 +115,7 @@ def _build(world: World) -> dict:
                 "joined_at": fmt_us(u.joined_us),
                 "groups": sorted(world.uri("group", g) for g in groups.get(u.idx, ())),
                 "last_active_at": fmt_us(last_active) if last_active is not None else None,
+                "last_host_action_at": fmt_us(int(host_action)) if host_action != NONE else None,
                 "activity_source": source,
                 "status": status,
                 "features_used": used,

@@ -63,20 +63,29 @@ SEAT_UTILIZATION = TableSpec(
         Column(
             "last_active_at",
             "TIMESTAMPTZ",
-            "Latest activity signal: hosted meeting booked or held, activity-log entry, or "
-            "edit of an own event type. NULL when there is none.",
+            "Latest activity signal, passive use included: a hosted event booked (passive), a "
+            "meeting held, a host cancellation, an activity-log entry, or an edit of an own "
+            "event type. NULL when there is none.",
+        ),
+        Column(
+            "last_host_action_at",
+            "TIMESTAMPTZ",
+            "Latest signal of something the member did: a meeting held (status active, started), "
+            "a host cancellation, an activity-log entry by the member, or an edit of an own event "
+            "type; bookings by invitees left out. NULL when there is none.",
         ),
         Column(
             "activity_source",
             "VARCHAR",
-            "Signal behind `last_active_at`: `meeting`, `activity_log`, `event_type_edit` (ties in "
-            "that order) or `none`.",
+            "Signal behind `last_active_at`: `meeting` (held), `host_cancel`, `activity_log`, "
+            "`event_type_edit`, `booking` (ties in that order) or `none`.",
             False,
         ),
         Column(
             "days_since_active",
             "INTEGER",
-            "Whole days from `last_active_at` to `as_of` (floored); NULL without activity.",
+            "Whole days from `last_active_at` (from `last_host_action_at` when the setting "
+            "passive_counts_as_active is false) to `as_of` (floored); NULL without activity.",
         ),
         Column(
             "meetings_hosted_30d",
@@ -127,12 +136,14 @@ SEAT_UTILIZATION = TableSpec(
         Column(
             "recommendation",
             "VARCHAR",
-            "`review` if excluded; `reclaim` if idle or an invitation pending longer than "
-            "grace_days; `review` if `unknown` (never reclaimed on days not synced); "
-            "`downgrade` if active on a known paid plan but using no paid feature (never under a "
-            "plan this code does not know); `review` if active but borderline (days_since_active "
-            "> idle_days - review_margin_days, default 7, or active only through edits/activity "
-            "log), new, or recently invited; else `keep`. NULL for removed seats.",
+            "First rule that applies: NULL for removed seats; `review` if excluded; `reclaim` if "
+            "an invitation pending longer than grace_days, or idle; `review` if `unknown` (never "
+            "reclaimed on days not synced); `review` if active but with no host action in the "
+            "last idle_days (used only passively); `downgrade` if active on a known paid plan but "
+            "using no paid feature (never under a plan this code does not know); `review` if "
+            "active but days_since_active > idle_days - review_margin_days (default 7), or if "
+            "`activity_source` is `activity_log` or `event_type_edit`; `review` if new or "
+            "invited within grace_days; else `keep`.",
         ),
         Column(
             "reason",

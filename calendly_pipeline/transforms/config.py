@@ -44,6 +44,9 @@ class UtilizationConfig:
     seat_price_month: float | None = None
     # An active seat this close to the idle threshold is flagged for review rather than kept.
     review_margin_days: int = 7
+    # Whether passive use (an invitee booked the member's link) keeps a seat active. True: as
+    # before issue 18; passive-only seats are still flagged `review`. False: only host actions.
+    passive_counts_as_active: bool = True
 
     def __post_init__(self) -> None:
         if self.idle_days not in IDLE_DAYS_ALLOWED:
@@ -54,6 +57,11 @@ class UtilizationConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 366:
                 raise ValueError(f"{name} must be a whole number of days in 1..366 (got {value!r})")
+        if not isinstance(self.passive_counts_as_active, bool):
+            raise ValueError(
+                "passive_counts_as_active must be true or false "
+                f"(got {self.passive_counts_as_active!r})"
+            )
         margin = self.review_margin_days
         if not isinstance(margin, int) or not 0 <= margin < self.idle_days:
             raise ValueError(
@@ -115,6 +123,7 @@ class UtilizationConfig:
             "excluded_emails": list(self.excluded_emails),
             "currency": self.currency,
             "seat_price_month": self.seat_price_month,
+            "passive_counts_as_active": self.passive_counts_as_active,
         }
 
 

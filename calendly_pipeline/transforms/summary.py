@@ -42,8 +42,13 @@ from calendly_pipeline.transforms.features import (
 )
 
 # Tie-break order when two signals share the latest timestamp (architecture §4).
-SOURCE_PRIORITY = {"meeting": 0, "activity_log": 1, "event_type_edit": 2}
-SEAT_EVENT_COLUMNS = ["status", "start_time", "created_at"]
+SOURCE_PRIORITY = {
+    "meeting": 0, "host_cancel": 1, "activity_log": 2, "event_type_edit": 3, "booking": 4,
+}  # fmt: skip
+# What the member did themselves; `booking` (an invitee booked their link) is passive use.
+HOST_ACTIONS = ("meeting", "host_cancel", "activity_log", "event_type_edit")
+MEETING_SOURCES = ("meeting", "host_cancel", "booking")  # signals an event gives
+SEAT_EVENT_COLUMNS = ["status", "start_time", "created_at", "canceled_at", "canceler_type"]
 MEETING_WINDOWS = (30, 90)  # days: `meetings_hosted_30d` and `meetings_hosted_90d`
 SUMMARY_EVENT_COLUMNS = list(
     dict.fromkeys(
@@ -130,11 +135,22 @@ def latest_per_month(
 
 
 def meeting_signals(h: Hosted, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Booking a meeting (its `created_at`) and holding one (its start) are both activity."""
+    """The signals events give their hosts: `booking` (passive: an invitee booked the link, at
+    `created_at`, whatever became of the meeting), `meeting` (a meeting that took place: status
+    `active` and started, at its start) and `host_cancel` (canceled by the host, at
+    `canceled_at`; every host of the event, as the API names the canceler only by name)."""
+    events = h.events
+    status = events["status"]
+    held = status.eq("active").fillna(False).to_numpy(dtype=bool)[h.event_pos]
+    by_host = (status.eq("canceled") & events["canceler_type"].eq("host")).fillna(False)
+    by_host = by_host.to_numpy(dtype=bool)[h.event_pos]
+    start = naive_us(events["start_time"])[h.event_pos]
+    canceled = naive_us(events["canceled_at"])[h.event_pos]
     return pd.concat(
         [
-            latest_per_month(h.user, naive_us(h.events[column])[h.event_pos], "meeting", as_of)
-            for column in ("created_at", "start_time")
+            latest_per_month(h.user, naive_us(events["created_at"])[h.event_pos], "booking", as_of),
+            latest_per_month(h.user[held], start[held], "meeting", as_of),
+            latest_per_month(h.user[by_host], canceled[by_host], "host_cancel", as_of),
         ],
         ignore_index=True,
     )

@@ -27,13 +27,19 @@ from calendly_pipeline.transforms._frames import (
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan
-from calendly_pipeline.transforms.summary import EventSummary, latest_per_month, summarize_all
+from calendly_pipeline.transforms.summary import (
+    HOST_ACTIONS,
+    MEETING_SOURCES,
+    EventSummary,
+    latest_per_month,
+    summarize_all,
+)
 
 SEAT_COLUMNS = [
     "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",
-    "last_active_at", "activity_source", "days_since_active", "meetings_hosted_30d",
-    "meetings_hosted_90d", "status", "excluded", "features_used", "paid_features_used",
-    "monthly_cost", "recommendation", "reason", "as_of",
+    "last_active_at", "last_host_action_at", "activity_source", "days_since_active",
+    "meetings_hosted_30d", "meetings_hosted_90d", "status", "excluded", "features_used",
+    "paid_features_used", "monthly_cost", "recommendation", "reason", "as_of",
 ]  # fmt: skip
 SEAT_HISTORY_COLUMNS = [
     "month", "seats_assigned", "active", "idle", "unknown", "new", "pending", "removed",
@@ -231,10 +237,20 @@ def _seats(
         ignore_index=True,
     )
     seats = seats.merge(_last_activity(inputs.signals, as_of), on="user_uri", how="left")
+    host = inputs.signals[inputs.signals["source"].isin(HOST_ACTIONS)]
+    seats = seats.merge(
+        _last_activity(host, as_of)[["user_uri", "last_active_at"]].rename(
+            columns={"last_active_at": "last_host_action_at"}
+        ),
+        on="user_uri",
+        how="left",
+    )
     seats["activity_source"] = seats["activity_source"].fillna("none").astype("str")
-    seats["last_active_at"] = seats["last_active_at"].astype("datetime64[us, UTC]")
-    seats["joined_at"] = seats["joined_at"].astype("datetime64[us, UTC]")
-    days = whole_days(as_of - seats["last_active_at"])
+    for column in ("last_active_at", "last_host_action_at", "joined_at"):
+        seats[column] = seats[column].astype("datetime64[us, UTC]")
+    basis = "last_active_at" if config.passive_counts_as_active else "last_host_action_at"
+    days = whole_days(as_of - seats[basis])
+    host_days = whole_days(as_of - seats["last_host_action_at"])
     pending = seats["seat_type"].eq("invitation")
     removed_flag = seats["removed"].astype(bool)
     missing = missing_event_days(inputs.coverage, as_of, config.idle_days)
@@ -269,6 +285,7 @@ def _seats(
             "group_names": [list(inputs.groups.get(k, [])) for k in seats["seat_id"]],
             "joined_at": seats["joined_at"],
             "last_active_at": seats["last_active_at"],
+            "last_host_action_at": seats["last_host_action_at"],
             "activity_source": seats["activity_source"],
             "days_since_active": days,
             "meetings_hosted_30d": users.map(_meetings_since(inputs, as_of, 30)).fillna(0),
@@ -280,7 +297,10 @@ def _seats(
             "monthly_cost": np.where(status == "removed", 0.0, _seat_price(config, inputs.plan)),
         }
     ).astype({"meetings_hosted_30d": "int64", "meetings_hosted_90d": "int64"})
-    out["recommendation"], out["reason"] = _recommend(out, config, inputs.plan, as_of, missing)
+    passive_only = ~host_days.le(config.idle_days).fillna(False).to_numpy(bool)
+    out["recommendation"], out["reason"] = _recommend(
+        out.assign(passive_only=passive_only), config, inputs.plan, as_of, missing
+    )
     out["as_of"] = pd.Series(as_of, index=out.index).astype("datetime64[us, UTC]")
     order = pd.Categorical(out["status"], categories=list(STATUSES), ordered=True)
     return (
@@ -319,7 +339,7 @@ def _recommend(
     near_idle = active & seats["days_since_active"].gt(
         config.idle_days - config.review_margin_days
     ).fillna(False)
-    no_meeting = active & seats["activity_source"].ne("meeting")
+    no_meeting = active & seats["activity_source"].isin(["activity_log", "event_type_edit"])
     free_only = seats["paid_features_used"].map(len).eq(0)
     stale_invite = status.eq("pending") & (seats["joined_at"] <= as_of - config.grace_days * DAY)
     rules = [
@@ -332,6 +352,13 @@ def _recommend(
             "review",
             f"no activity in the synced days of the idle window, but the events of "
             f"{len(missing)} of its days were never synced: {describe_days(missing)}",
+        ),
+        (
+            active & seats["passive_only"],
+            "review",
+            f"used only passively in the last {config.idle_days} days: invitees booked the "
+            "member's link, the member took no action (no meeting held, no cancellation, edit or "
+            "activity-log entry)",
         ),
         (
             active & free_only & (known_plan(plan) and plan != FREE_PLAN),
@@ -378,7 +405,7 @@ def history_month_ends(
     inputs: SeatInputs, as_of: pd.Timestamp
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(month end, cutoff) pairs from the first month with a meeting up to `as_of`'s month."""
-    meetings = inputs.signals.loc[inputs.signals["source"].eq("meeting"), "ts"]
+    meetings = inputs.signals.loc[inputs.signals["source"].isin(MEETING_SOURCES), "ts"]
     start = meetings.min() if len(meetings) else as_of
     return [
         (m, month_cutoff(m, as_of))

@@ -28,12 +28,14 @@ def test_seat_status_and_features_match_the_manifest(synced_pipeline: Pipeline) 
         got[m["email"]] = (
             row["status"],
             row["activity_source"],
+            None if pd.isna(row["last_host_action_at"]) else row["last_host_action_at"],
             sorted(mine.loc[mine["uses_total"] > 0, "feature"]),
             sorted(mine.loc[mine["adopted"].astype(bool), "feature"]),
         )
         want[m["email"]] = (
             m["status"],
             m["activity_source"],
+            None if m["last_host_action_at"] is None else pd.Timestamp(m["last_host_action_at"]),
             sorted(m["features_used"]),
             sorted(m["features_adopted"]),
         )

@@ -92,7 +92,7 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
     members = {m["user"]["uri"]: m for m in memberships}
     types = {t["uri"]: t for t in collect(sb, "/event_types", {"organization": org, "count": 100})}
     events = collect(sb, "/scheduled_events", {"organization": org, "count": 100})
-    meeting: dict[str, datetime] = {}
+    meeting: dict[str, dict[str, datetime]] = {}  # host -> signal kind -> latest
     uses: dict[str, dict[str, datetime]] = defaultdict(dict)
 
     def use(user: str, feature: str, when: datetime) -> None:
@@ -102,12 +102,19 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
         if e["event_type"] not in types:  # events may point at deleted types
             types[e["event_type"]] = ok(sb, e["event_type"])["resource"]
         created = ts(e["created_at"])
-        signal = max(created, ts(e["start_time"])) if ts(e["start_time"]) <= as_of else created
+        start, cancel = ts(e["start_time"]), e.get("cancellation")
+        event_signals = {"booking": created}  # passive: an invitee booked the link
+        if e["status"] == "active" and start <= as_of:
+            event_signals["meeting"] = start  # a meeting that took place
+        if cancel and cancel["canceler_type"] == "host" and ts(cancel["created_at"]) <= as_of:
+            event_signals["host_cancel"] = ts(cancel["created_at"])
         features = type_features(types[e["event_type"]]) | {LOCATION_FEATURE[e["location"]["type"]]}
         for invitee in collect(sb, f"{e['uri']}/invitees", {"count": 100}):
             features |= invitee_features(invitee)
         for host in (m["user"] for m in e["event_memberships"]):
-            meeting[host] = max(meeting.get(host, signal), signal)
+            for name, at in event_signals.items():
+                latest = meeting.setdefault(host, {})
+                latest[name] = max(latest.get(name, at), at)
             for feature in features:
                 use(host, feature, created)
     edits: dict[str, datetime] = {}
@@ -141,10 +148,13 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
 
     out = {}
     for user, m in members.items():
+        held = meeting.get(user, {})
         signals = [
-            (meeting.get(user), "meeting"),
+            (held.get("meeting"), "meeting"),
+            (held.get("host_cancel"), "host_cancel"),
             (logs.get(user), "activity_log"),
             (edits.get(user), "event_type_edit"),
+            (held.get("booking"), "booking"),
         ]
         present = [(t, name) for t, name in signals if t is not None]
         if present:
@@ -196,6 +206,7 @@ def test_tiny_org_shows_every_status_and_source(tiny_sandbox: Sandbox) -> None:
     assert {m["status"] for m in members} == {"active", "idle", "new"}
     assert {m["activity_source"] for m in members} == {
         "meeting",
+        "booking",
         "activity_log",
         "event_type_edit",
         "none",

@@ -87,6 +87,7 @@ def test_every_member_agrees_with_the_manifest(synced: tuple[dict, dict]) -> Non
             row["status"],
             row["activity_source"],
             None if pd.isna(row["last_active_at"]) else row["last_active_at"],
+            None if pd.isna(row["last_host_action_at"]) else row["last_host_action_at"],
             sorted(mine.loc[mine["uses_total"] > 0, "feature"]),
             sorted(mine.loc[mine["adopted"], "feature"]),
         )
@@ -94,6 +95,7 @@ def test_every_member_agrees_with_the_manifest(synced: tuple[dict, dict]) -> Non
             m["status"],
             m["activity_source"],
             None if m["last_active_at"] is None else pd.Timestamp(m["last_active_at"]),
+            None if m["last_host_action_at"] is None else pd.Timestamp(m["last_host_action_at"]),
             sorted(m["features_used"]),
             sorted(m["features_adopted"]),
         )
