@@ -1,11 +1,13 @@
-"""Organization-level assets: small collections re-read in full on every run.
+"""Organization-level assets: small collections re-read on every run, at their true minimum.
 
 Each is one table-spec, one fetch and one flatten; a factory builds them so that every asset
-gets the same metadata, pool, owners and plan-gate handling.
+gets the same metadata, pool, owners and plan-gate handling. Per-parent lists cost one request
+per parent, so they are read only where they can hold something new: hosts only for event types
+that can have more than one host, user-scope webhooks on a cadence (docs/scaling.md).
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +27,9 @@ from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.storage import collection_reads, reads, sync_state, writes
 from calendly_pipeline.storage import raw_tables as rt
-from calendly_pipeline.storage import reads, sync_state, writes
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
 from calendly_pipeline.transforms.flatten import Rejects
@@ -34,9 +37,25 @@ from calendly_pipeline.transforms.flatten import Rejects
 OWNERS = ["team:data-platform"]
 ORG_GROUP = "calendly_org"
 
-# (client, caller, warehouse, rejects) -> API items; a parent whose own list is refused goes to
-# `rejects` instead of failing the collection.
-Fetch = Callable[[CalendlyClient, Caller, DuckDBResource, Rejects], Iterable[dict[str, Any]]]
+
+@dataclass
+class Source:
+    """What a fetch reads with, and what it reports back about parts read on a cadence."""
+
+    client: CalendlyClient
+    caller: Caller
+    db: DuckDBResource
+    # A parent whose own list is refused goes here instead of failing the collection.
+    rejects: Rejects
+    settings: SyncSettings
+    # Parts read in full this run (recorded in meta.collection_reads) and parts skipped, whose
+    # stored rows the write keeps.
+    read: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+# source -> API items
+Fetch = Callable[[Source], Iterable[dict[str, Any]]]
 Flatten = Callable[[list[dict[str, Any]], Rejects], tuple[pd.DataFrame, ...]]
 
 
@@ -55,6 +74,8 @@ class Collection:
     deps: tuple[str, ...] = ()
     # Extra bookkeeping in the same transaction (e.g. meta.sync_info for the organization).
     after_write: Callable[[Any, CalendlyResource, tuple[pd.DataFrame, ...]], None] | None = None
+    # Writes a run that skipped a part (`Source.skipped`): the stored rows of that part stay.
+    write_partial: Callable[[Any, TableSpec, pd.DataFrame], None] | None = None
 
 
 def _org_uuid(caller: Caller) -> str:
@@ -93,43 +114,105 @@ def _fan_out(
         yield from page
 
 
+# A parent that cannot have children the fan-out would find: (parent, roster by user URI) ->
+# the children it has anyway, in the API's shape; None when its list must be read.
+Derive = Callable[[dict[str, Any], dict[str, dict[str, Any]]], list[dict[str, Any]] | None]
+
+
 def _parents_and_fan_out(
-    parent_path: str, child_path: str, child_param: str, spec: TableSpec
+    parent_path: str,
+    child_path: str,
+    child_param: str,
+    spec: TableSpec,
+    derive: Derive | None = None,
 ) -> Fetch:
     """Org-scope parents, then each parent's children (hosts per event type, submissions per
-    form: the API has no org-wide list for either, so this costs one request per parent)."""
+    form: the API has no org-wide list for either, so this costs one request per parent).
+    `derive` spares the request of a parent whose children follow from the parent itself."""
 
-    def fetch(
-        client: CalendlyClient, caller: Caller, _db: DuckDBResource, rejects: Rejects
-    ) -> list[dict[str, Any]]:
-        parents = list(
-            client.paginate(parent_path, {"organization": caller.organization_uri}, count=100)
-        )
-        uris = [p["uri"] for p in parents if isinstance(p, dict) and isinstance(p.get("uri"), str)]
-        listed = [(uri, {child_param: uri}) for uri in uris]
-        children = list(_fan_out(client, child_path, listed, spec, rejects))
-        return [{"parents": parents, "children": children}]
+    def fetch(source: Source) -> list[dict[str, Any]]:
+        org = source.caller.organization_uri
+        parents = list(source.client.paginate(parent_path, {"organization": org}, count=100))
+        roster: dict[str, dict[str, Any]] = {}
+        if derive is not None:
+            with source.db.get_connection() as conn:
+                users = reads.read_table(conn, rt.USERS, columns=["uri", "name", "email"])
+            roster = {u["uri"]: u for u in users.to_dict("records")}
+        listed, derived = [], []
+        for p in parents:
+            if not (isinstance(p, dict) and isinstance(p.get("uri"), str)):
+                continue
+            known = None if derive is None else derive(p, roster)
+            if known is None:
+                listed.append((p["uri"], {child_param: p["uri"]}))
+            else:
+                derived += known
+        children = list(_fan_out(source.client, child_path, listed, spec, source.rejects))
+        return [{"parents": parents, "children": children + derived}]
 
     return fetch
 
 
-def _webhooks(
-    client: CalendlyClient, caller: Caller, db: DuckDBResource, rejects: Rejects
-) -> Iterator[dict[str, Any]]:
-    """Hooks at organization scope, then per group and per member (the API lists each apart)."""
-    org = caller.organization_uri
-    yield from client.paginate(
+def _sole_host(
+    event_type: dict[str, Any], roster: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """The host of an event type that can have only one: a `solo` kind without pooling on a
+    user's own profile (REFERENCE.md section 11: `profile.owner` is that user). Its host row is
+    built from the type and the roster instead of one `/event_type_memberships` request; the
+    API lists only current members as hosts, so an owner off the roster hosts nothing. The
+    membership record's own URI and timestamps are not in the type, so they stay NULL.
+    Group kinds, pooled (round robin, collective) and team types are read."""
+    profile = event_type.get("profile")
+    if not (
+        event_type.get("kind") == "solo"
+        and event_type.get("pooling_type") is None
+        and isinstance(profile, dict)
+        and profile.get("type") == "User"
+        and isinstance(profile.get("owner"), str)
+    ):
+        return None
+    owner = roster.get(profile["owner"])
+    if owner is None:
+        return []
+    member = {"uri": owner["uri"], "name": _value(owner["name"]), "email": _value(owner["email"])}
+    return [{"event_type": event_type["uri"], "member": member}]
+
+
+USER_WEBHOOKS = "webhook_subscriptions/user"
+
+
+def _user_webhooks_due(source: Source) -> bool:
+    """User-scope hooks cost one request per seat; read them when the cadence says so."""
+    with source.db.get_connection() as conn:
+        last = collection_reads.last_read(conn, USER_WEBHOOKS)
+    every = source.settings.user_webhooks_every()
+    return last is None or source.client.server_now - last >= every
+
+
+def _webhooks(source: Source) -> Iterator[dict[str, Any]]:
+    """Hooks at organization scope, then per group and, when due, per member (the API lists
+    each scope apart)."""
+    org = source.caller.organization_uri
+    yield from source.client.paginate(
         "/webhook_subscriptions", {"organization": org, "scope": "organization"}, count=100
     )
-    with db.get_connection() as conn:
-        scoped = [("group", uri) for uri in reads.read_table(conn, rt.GROUPS)["uri"]] + [
-            ("user", uri) for uri in reads.member_user_uris(conn)
-        ]
+    with source.db.get_connection() as conn:
+        scoped = [("group", uri) for uri in reads.read_table(conn, rt.GROUPS)["uri"]]
+        if _user_webhooks_due(source):
+            scoped += [("user", uri) for uri in reads.member_user_uris(conn)]
+            source.read.append(USER_WEBHOOKS)
+        else:
+            source.skipped.append(USER_WEBHOOKS)
 
     parents = [(uri, {"organization": org, "scope": scope, scope: uri}) for scope, uri in scoped]
     yield from _fan_out(
-        client, "/webhook_subscriptions", parents, rt.WEBHOOK_SUBSCRIPTIONS, rejects
+        source.client, "/webhook_subscriptions", parents, rt.WEBHOOK_SUBSCRIPTIONS, source.rejects
     )
+
+
+def _webhooks_but_users(conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
+    """Organization and group hooks replaced; the stored user-scope hooks stay until due."""
+    writes.replace_children(conn, spec, frame, "scope", ["organization", "group"])
 
 
 def _parents_and_children(
@@ -185,7 +268,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization",
         description="The Calendly organization: name, plan (which gates features and prices seats) "
         "and stage.",
-        fetch=lambda client, caller, _db, _rejects: [client.get(caller.organization_uri)],
+        fetch=lambda source: [source.client.get(source.caller.organization_uri)],
         flatten=_one(flatten.organizations),
         specs=(rt.ORGANIZATIONS,),
         after_write=_record_sync_info,
@@ -194,8 +277,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization_memberships",
         description="The seat roster: one membership per member with role and embedded user. "
         "Users are taken from the same payload, so no per-user request is needed.",
-        fetch=lambda client, caller, _db, _rejects: client.paginate(
-            "/organization_memberships", {"organization": caller.organization_uri}, count=100
+        fetch=lambda source: source.client.paginate(
+            "/organization_memberships", {"organization": source.caller.organization_uri}, count=100
         ),
         flatten=lambda items, rejects: (
             flatten.organization_memberships(items, rejects=rejects),
@@ -206,8 +289,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         name="organization_invitations",
         description="Invitations to the organization; pending ones are seats offered, not taken.",
-        fetch=lambda client, caller, _db, _rejects: client.paginate(
-            f"/organizations/{_org_uuid(caller)}/invitations", {}, count=100
+        fetch=lambda source: source.client.paginate(
+            f"/organizations/{_org_uuid(source.caller)}/invitations", {}, count=100
         ),
         flatten=_one(flatten.organization_invitations),
         specs=(rt.ORGANIZATION_INVITATIONS,),
@@ -215,8 +298,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         name="groups",
         description="Groups (departments, teams) inside the organization.",
-        fetch=lambda client, caller, _db, _rejects: client.paginate(
-            "/groups", {"organization": caller.organization_uri}, count=100
+        fetch=lambda source: source.client.paginate(
+            "/groups", {"organization": source.caller.organization_uri}, count=100
         ),
         flatten=_one(flatten.groups),
         specs=(rt.GROUPS,),
@@ -225,8 +308,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="group_relationships",
         description="Who belongs to (or administers) which group; owners are memberships or "
         "pending invitations.",
-        fetch=lambda client, caller, _db, _rejects: client.paginate(
-            "/group_relationships", {"organization": caller.organization_uri}, count=100
+        fetch=lambda source: source.client.paginate(
+            "/group_relationships", {"organization": source.caller.organization_uri}, count=100
         ),
         flatten=_one(flatten.group_relationships),
         specs=(rt.GROUP_RELATIONSHIPS,),
@@ -236,10 +319,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         description="Event types with their configuration (kind, pooling, locations, questions, "
         "durations) and their hosts from /event_type_memberships.",
         fetch=_parents_and_fan_out(
-            "/event_types", "/event_type_memberships", "event_type", rt.EVENT_TYPE_HOSTS
+            "/event_types",
+            "/event_type_memberships",
+            "event_type",
+            rt.EVENT_TYPE_HOSTS,
+            derive=_sole_host,
         ),
         flatten=_parents_and_children(flatten.event_types, flatten.event_type_hosts),
         specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
+        deps=("organization_memberships",),
     ),
     Collection(
         name="routing_forms",
@@ -253,8 +341,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     ),
     Collection(
         name="webhook_subscriptions",
-        description="Webhook subscriptions at organization and user scope (Standard plan and up).",
+        description="Webhook subscriptions at organization, group and user scope (Standard plan "
+        "and up); user scope is re-read every `user_webhooks_every_days` days.",
         fetch=_webhooks,
+        write_partial=_webhooks_but_users,
         flatten=_one(flatten.webhook_subscriptions),
         specs=(rt.WEBHOOK_SUBSCRIPTIONS,),
         plan_feature="webhooks",
@@ -263,8 +353,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         name="activity_log_entries",
         description="The organization's audit log (Enterprise plan only).",
-        fetch=lambda client, caller, _db, _rejects: client.paginate(
-            "/activity_log_entries", {"organization": caller.organization_uri}, count=1000
+        fetch=lambda source: source.client.paginate(
+            "/activity_log_entries", {"organization": source.caller.organization_uri}, count=1000
         ),
         flatten=_one(flatten.activity_log_entries),
         specs=(rt.ACTIVITY_LOG_ENTRIES,),
@@ -297,13 +387,17 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
         description=collection.description,
     )
     def _asset(
-        context: dg.AssetExecutionContext, calendly: CalendlyResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext,
+        calendly: CalendlyResource,
+        duckdb: DuckDBResource,
+        sync_settings: SyncSettings,
     ) -> Iterator[dg.MaterializeResult]:
         client = calendly.get_client()
         before = client.request_count
         rejects = Rejects()
+        source = Source(client, calendly.caller(duckdb), duckdb, rejects, sync_settings)
         try:
-            items = list(collection.fetch(client, calendly.caller(duckdb), duckdb, rejects))
+            items = list(collection.fetch(source))
         except PlanFeatureUnavailable as exc:
             # A plan without the feature is a fact about the account, not a failure.
             context.log.warning(str(exc))
@@ -319,11 +413,22 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
             return
         frames = collection.flatten(items, rejects)
         requests = client.request_count - before
+        partial = bool(source.skipped) and collection.write_partial is not None
         with duckdb.get_connection() as conn, writes.transaction(conn):
             for spec, frame in zip(collection.specs, frames, strict=True):
-                writes.replace_all(conn, spec, frame)
+                if partial:
+                    collection.write_partial(conn, spec, frame)
+                else:
+                    writes.replace_all(conn, spec, frame)
+            for part in source.read:
+                collection_reads.record_read(conn, part, client.server_now)
             counts = quarantine(
-                conn, context, rejects, collection.specs, at=client.server_now, full_refresh=True
+                conn,
+                context,
+                rejects,
+                collection.specs,
+                at=client.server_now,
+                full_refresh=not partial,
             )
             if collection.after_write is not None:
                 collection.after_write(conn, calendly, frames)
@@ -336,7 +441,10 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
                     frame,
                     synthetic=calendly.is_synthetic,
                     requests=requests,
-                    extra={"rejected_records": counts[spec.qualified_name]},
+                    extra={
+                        "rejected_records": counts[spec.qualified_name],
+                        "kept_from_earlier_runs": ", ".join(source.skipped) or "nothing",
+                    },
                 ),
             )
 

@@ -11,8 +11,11 @@ from pydantic import Field
 
 from calendly_pipeline import settings
 from calendly_pipeline.defs.partitions import WINDOW
-from calendly_pipeline.settings import DATA_DIR, PII_MODES
+from calendly_pipeline.settings import DATA_DIR, PII_MODES, number
 from calendly_pipeline.transforms.utilization import UtilizationConfig
+
+# User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
+USER_WEBHOOKS_EVERY_DAYS = 7
 
 
 def _salt_file_value() -> str:
@@ -38,6 +41,17 @@ class SyncSettings(dg.ConfigurableResource):
         default=os.environ.get("CALENDLY_INVITEE_PII", "hash"),
         description="hash (default): invitee email stored as a salted SHA-256, name dropped; "
         "keep: stored as served; drop: email and name dropped. The email domain is always kept.",
+    )
+    user_webhooks_every_days: int = Field(
+        default_factory=lambda: number(
+            "CALENDLY_USER_WEBHOOKS_EVERY_DAYS",
+            os.environ.get("CALENDLY_USER_WEBHOOKS_EVERY_DAYS"),
+            USER_WEBHOOKS_EVERY_DAYS,
+            minimum=0,
+        ),
+        description="Days between two reads of the user-scope webhook subscriptions (one request "
+        "per seat); runs in between keep the stored ones. 0: every run (env "
+        "CALENDLY_USER_WEBHOOKS_EVERY_DAYS).",
     )
     idle_days: int = Field(default=60, description="Days without activity before a seat is idle.")
     grace_days: int = Field(default=30, description="New members are not idle for this many days.")
@@ -73,6 +87,15 @@ class SyncSettings(dg.ConfigurableResource):
                 f"invitee_pii={self.invitee_pii!r} is not one of {', '.join(PII_MODES)}"
             )
         return self.invitee_pii
+
+    def user_webhooks_every(self) -> timedelta:
+        days = number(
+            "user_webhooks_every_days",
+            self.user_webhooks_every_days,
+            USER_WEBHOOKS_EVERY_DAYS,
+            minimum=0,
+        )
+        return timedelta(days=days)
 
     def trailing(self) -> timedelta:
         return timedelta(days=self.trailing_days)

@@ -234,11 +234,16 @@ EVENT_TYPES = TableSpec(
 EVENT_TYPE_HOSTS = TableSpec(
     "raw",
     "event_type_hosts",
-    "Hosts of each event type (`GET /event_type_memberships`): who takes meetings booked on it.",
+    "Hosts of each event type (`GET /event_type_memberships`): who takes meetings booked on it. "
+    "A solo type on a user's own profile has one host, its owner, taken from the type and the "
+    "roster instead of a request per type; such rows have no membership URI or timestamps.",
     (
         Column("event_type_uri", "VARCHAR", "URI of the event type.", False),
         Column("user_uri", "VARCHAR", "URI of the hosting user.", False),
-        _text("membership_uri", "URI of the event type membership record."),
+        _text(
+            "membership_uri",
+            "URI of the event type membership record (NULL for a solo type's owner, not read).",
+        ),
         _text("user_name", "Host's name."),
         _text("user_email", "Host's email."),
         _created("event type membership"),

@@ -12,6 +12,7 @@ import duckdb
 
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.resources import CalendlyResource
+from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig
 from calendly_pipeline.sandbox.config import WildData
@@ -158,6 +159,8 @@ def test_a_403_on_one_removed_members_webhooks_skips_that_member(tmp_path: Path)
             resources={
                 "calendly": CalendlyResource.from_env(),
                 "duckdb": Warehouse(database=str(p.database)),
+                # user-scope hooks are read every run, not on their 7-day cadence
+                "sync_settings": SyncSettings(user_webhooks_every_days=0),
             },
             instance=p.instance,
             raise_on_error=False,
@@ -187,6 +190,7 @@ def test_a_parent_list_that_fails_otherwise_still_fails_the_collection(tmp_path:
             resources={
                 "calendly": CalendlyResource.from_env(),
                 "duckdb": Warehouse(database=str(p.database)),
+                "sync_settings": SyncSettings(),
             },
             instance=p.instance,
             raise_on_error=False,
