@@ -13,9 +13,8 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.event_assets import invitees, scheduled_events
 from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
-from calendly_pipeline.defs.org_assets import OWNERS, org_assets
+from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import coverage, reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
@@ -32,6 +31,35 @@ ANALYTICS_GROUP = "utilization"
 
 SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
 
+# Which raw tables each analytics table is computed from (`transforms.model`), so the lineage
+# graph draws those edges only, instead of every raw table into every analytics table.
+# Feature uses come from the events, their invitees, event types, webhooks and the activity log;
+# seats from the roster, its snapshots, invitations, groups and everything that counts as activity.
+_USES = (
+    "scheduled_events",
+    "invitees",
+    "event_types",
+    "webhook_subscriptions",
+    "activity_log_entries",
+)
+_SEATS = (
+    *_USES,
+    "organizations",
+    "organization_memberships",
+    "membership_snapshots",
+    "organization_invitations",
+    "groups",
+    "group_relationships",
+)
+FEEDS: dict[str, tuple[str, ...]] = {
+    "seat_utilization": _SEATS,
+    "seat_history": _SEATS,
+    "org_feature_adoption": _SEATS,
+    "feature_adoption": (*_USES, "organization_memberships", "membership_snapshots"),
+    "daily_activity": ("scheduled_events", "invitees"),
+    "event_type_usage": ("event_types", "scheduled_events", "invitees"),
+}
+
 
 @dg.multi_asset(
     name="utilization",
@@ -42,7 +70,7 @@ SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
             group_name=ANALYTICS_GROUP,
             kinds={"pandas", "duckdb"},
             owners=OWNERS,
-            deps=[key for a in [*org_assets, scheduled_events, invitees] for key in a.keys],
+            deps=[dg.AssetDep(dg.AssetKey(["raw", raw])) for raw in FEEDS[name]],
             metadata=definition_metadata(SPECS[name]),
         )
         for name in ANALYTICS_NAMES
