@@ -55,7 +55,13 @@ class CalendlyResource(dg.ConfigurableResource):
         description=f"Initial OAuth refresh token; bind with EnvVar({ENV_REFRESH_TOKEN!r}). "
         "Rotated tokens are kept in oauth_store (mode 0600).",
     )
-    base_url: str = Field(default=DEFAULT_BASE_URL, description=f"API base URL ({ENV_BASE_URL}).")
+    # No default URL: the Launchpad scaffold showed https://api.calendly.com for runs that read
+    # the embedded sandbox. Empty means the real API with credentials, the sandbox without.
+    base_url: str | None = Field(
+        default=None,
+        description=f"API base URL ({ENV_BASE_URL}); empty: {DEFAULT_BASE_URL} when a token or "
+        "OAuth is set, else the embedded sandbox (synthetic data).",
+    )
     auth_base_url: str | None = Field(
         default=None,
         description=f"OAuth host ({ENV_AUTH_BASE_URL}); default https://auth.calendly.com for "

@@ -41,3 +41,18 @@ def test_partition_reports_its_window_and_the_table_total_apart(tmp_path: Path) 
         ).asset_materialization.metadata
         assert "synthetic_data" in snapshots and "warehouse" in snapshots
         assert snapshots["preview"].value.count("\n") >= 2, "no preview rows"
+
+
+def test_launchpad_shows_no_base_url_the_run_does_not_use(monkeypatch) -> None:
+    """Without CALENDLY_API_BASE_URL the scaffold used to show https://api.calendly.com while
+    the run read the embedded sandbox; now the field is empty and its description says why."""
+    from calendly_pipeline.connection import DEFAULT_BASE_URL
+    from calendly_pipeline.defs.resources import CalendlyResource
+
+    for name in ("CALENDLY_API_BASE_URL", "CALENDLY_API_TOKEN", "CALENDLY_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    resource = CalendlyResource.from_env()
+    assert resource.base_url is None
+    assert "embedded sandbox" in CalendlyResource.model_fields["base_url"].description
+    # With a token, an empty base URL still means the real API.
+    assert CalendlyResource(api_token="t").settings().base_url == DEFAULT_BASE_URL
