@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from calendly_pipeline.sandbox import FaultConfig, Sandbox, SandboxConfig, start_sandbox
-from calendly_pipeline_tests.conftest import AS_OF
+from calendly_pipeline.sandbox import FaultConfig, Sandbox
 from calendly_pipeline_tests.sandbox.support import get, ok, org_uri
 
-
-@pytest.fixture(scope="module")
-def faulty() -> Iterator[Sandbox]:
-    with start_sandbox(
-        SandboxConfig(seed=21, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0)
-    ) as sb:
-        yield sb
-
-
-@pytest.fixture(autouse=True)
-def _no_faults_after(faulty: Sandbox) -> Iterator[None]:
-    yield
-    faulty.set_faults(FaultConfig())
+pytestmark = pytest.mark.usefixtures("no_faults_after")
 
 
 def test_error_rate_gives_5xx_with_the_real_body(faulty: Sandbox) -> None:

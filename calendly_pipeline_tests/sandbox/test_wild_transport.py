@@ -9,32 +9,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from calendly_pipeline.sandbox import FaultConfig, Sandbox, SandboxConfig, start_sandbox
-from calendly_pipeline_tests.conftest import AS_OF
 from calendly_pipeline_tests.sandbox.support import auth, collect, get, ok, org_uri, pages
 
 MEMBERS = "/organization_memberships"
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
-@pytest.fixture(scope="module")
-def faulty() -> Iterator[Sandbox]:
-    """One tiny sandbox for the module; each test sets its knobs, `_no_faults_after` clears them."""
-    with start_sandbox(
-        SandboxConfig(seed=21, as_of=AS_OF, scale="tiny", rate_limit_per_minute=0)
-    ) as sb:
-        yield sb
-
-
-@pytest.fixture(autouse=True)
-def _no_faults_after(faulty: Sandbox) -> Iterator[None]:
-    yield
-    faulty.set_faults(FaultConfig())
+pytestmark = pytest.mark.usefixtures("no_faults_after")
 
 
 def test_header_knobs_drop_date_rate_headers_and_retry_after(faulty: Sandbox) -> None:
