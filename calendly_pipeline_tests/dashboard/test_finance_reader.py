@@ -102,20 +102,28 @@ def test_running_month_is_to_date_and_verdicts_use_the_last_complete_month(page:
     assert page.locator("[data-field='source']").inner_text() == "synthetic sandbox"
 
 
-def test_heatmap_cell_labels_do_not_overlap(page: Any) -> None:
-    """Plotly draws the cell labels of a heatmap as SVG text; no two may intersect."""
-    for chart in ("adoption", "trend"):
-        boxes = page.locator(f"[data-chart='{chart}'] .plot svg text").evaluate_all(
-            """els => els.filter(e => e.textContent.endsWith('%'))
-                .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
-                .map(r => [r.left, r.top, r.right, r.bottom])"""
-        )
-        assert len(boxes) >= 10, f"{chart}: no cell labels found to measure"
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                apart_x = a[2] - 1 <= b[0] or b[2] - 1 <= a[0]
-                apart_y = a[3] - 1 <= b[1] or b[3] - 1 <= a[1]
-                assert apart_x or apart_y, f"{chart}: labels at {a} and {b} overlap"
+LABELS = "e.textContent.endsWith('%') || e.classList.contains('bartext')"
+
+
+def overlapping_labels(page: Any, chart: str) -> list[tuple[list[float], list[float]]]:
+    """Pairs of value labels (heatmap cells, bar values: SVG text) that intersect in `chart`."""
+    boxes = page.locator(f"[data-chart='{chart}'] .plot svg text").evaluate_all(
+        f"""els => els.filter(e => {LABELS})
+            .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
+            .map(r => [r.left, r.top, r.right, r.bottom])"""
+    )
+    assert len(boxes) >= 3, f"{chart}: no value labels found to measure"
+    return [
+        (a, b)
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if not (a[2] - 1 <= b[0] or b[2] - 1 <= a[0] or a[3] - 1 <= b[1] or b[3] - 1 <= a[1])
+    ]
+
+
+@pytest.mark.parametrize("chart", ["adoption", "trend", "meetings", "groups", "history"])
+def test_chart_value_labels_do_not_overlap(page: Any, chart: str) -> None:
+    assert overlapping_labels(page, chart) == []
 
 
 def test_csv_follows_the_table(page_html: Path, browser: Any) -> None:
