@@ -8,7 +8,7 @@ history, comes summed per day from `storage.reads`. The dashboard writes no SQL 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from calendly_pipeline.storage import identity, reads
+from calendly_pipeline.storage import coverage, identity, reads
 
 TABLES = {
     "seats": "analytics.seat_utilization",
@@ -25,6 +25,7 @@ TABLES = {
     "daily_activity": "analytics.daily_activity",
     "event_type_usage": "analytics.event_type_usage",
     "seat_history": "analytics.seat_history",
+    "plan_options": "analytics.plan_options",
     "sync_info": "meta.sync_info",
 }
 
@@ -43,9 +44,12 @@ class DashboardData:
     daily_activity: pd.DataFrame  # summed over hosts: a row per day (`reads.daily_totals`)
     event_type_usage: pd.DataFrame
     seat_history: pd.DataFrame
+    plan_options: pd.DataFrame
     sync_info: dict[str, Any]
     # `meta.connection_status` (None before a run recorded it): the connection card.
     connection: dict[str, Any] | None = None
+    # `meta.event_coverage`: the days of events synced (empty before the first events run).
+    event_coverage: pd.DataFrame = field(default_factory=lambda: _no_coverage())
 
     @property
     def as_of(self) -> datetime | None:
@@ -54,6 +58,12 @@ class DashboardData:
             return self.seats["as_of"].max().to_pydatetime()
         synced = self.sync_info.get("synced_at")
         return pd.Timestamp(synced).to_pydatetime() if synced is not None else None
+
+
+def _no_coverage() -> pd.DataFrame:
+    return pd.DataFrame({"day": [], "synced_at": []}).astype(
+        {"day": "datetime64[us]", "synced_at": "datetime64[us, UTC]"}
+    )
 
 
 def _to_utc(df: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +103,14 @@ def load(database: str) -> DashboardData:
             connection = identity.read_status(con)
         except duckdb.CatalogException:  # written before connection states were recorded
             connection = None
+        try:
+            covered = coverage.event_coverage(con)
+        except duckdb.CatalogException:  # written before coverage was recorded: none known
+            covered = _no_coverage()
     info = frames.pop("sync_info")
     if info.empty:
         raise DashboardError(f"meta.sync_info in {database!r} is empty: no sync has finished yet")
     sync_info = {k: (None if pd.isna(v) else v) for k, v in info.iloc[-1].items()}
-    return DashboardData(**frames, sync_info=sync_info, connection=connection)
+    return DashboardData(
+        **frames, sync_info=sync_info, connection=connection, event_coverage=covered
+    )

@@ -20,7 +20,7 @@ import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
-from calendly_pipeline.dashboard import figures, metrics
+from calendly_pipeline.dashboard import figures, metrics, verdicts
 from calendly_pipeline.dashboard.data import DashboardData, load
 from calendly_pipeline.safe_text import csv_cell, markdown
 
@@ -289,6 +289,9 @@ def render_dashboard(
         is_synthetic=bool(info.get("is_synthetic")),
         synced_at=_when(info.get("synced_at")),
         as_of=_when(data.as_of),
+        covered_window=verdicts.covered_window(data),
+        seats_unknown=verdicts.unknown_seats(data),
+        plan_verdict=verdicts.plan_sentence(data),
         rendered_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         idle_days=info.get("idle_days"),
         grace_days=info.get("grace_days"),

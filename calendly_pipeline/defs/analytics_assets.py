@@ -25,6 +25,7 @@ from calendly_pipeline.transforms.model import (
     summarize_chunks,
     tables_from_summary,
 )
+from calendly_pipeline.transforms.plans import plan_verdict
 from calendly_pipeline.transforms.summary import EVENT_CHUNK_COLUMNS
 
 ANALYTICS_GROUP = "utilization"
@@ -54,6 +55,7 @@ _SEATS = (
 FEEDS: dict[str, tuple[str, ...]] = {
     "seat_utilization": _SEATS,
     "seat_history": _SEATS,
+    "plan_options": _SEATS,
     "org_feature_adoption": _SEATS,
     "feature_adoption": (*_USES, "organization_memberships", "membership_snapshots"),
     "daily_activity": ("scheduled_events", "invitees"),
@@ -126,6 +128,7 @@ def utilization_tables(
             },
         )
     context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
+    context.log.info(plan_verdict(tables["plan_options"], config.currency))
     for warning in _unknown_value_warnings(plan, config.price(plan), unknown):
         context.log.warning(warning)
     settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}
@@ -170,7 +173,7 @@ def _unknown_value_warnings(
         lines.insert(
             0,
             f"organization plan {_shown(plan)} is not one of {', '.join(PLANS)}: no paid-tier "
-            f"verdicts (in_plan, paid_unused, downgrade) for it; {cost}",
+            f"verdicts (in_plan, paid_unused, plan_options) for it; {cost}",
         )
     return lines
 

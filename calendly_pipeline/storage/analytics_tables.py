@@ -139,9 +139,8 @@ SEAT_UTILIZATION = TableSpec(
             "First rule that applies: NULL for removed seats; `review` if excluded; `reclaim` if "
             "an invitation pending longer than grace_days, or idle; `review` if `unknown` (never "
             "reclaimed on days not synced); `review` if active but with no host action in the "
-            "last idle_days (used only passively); `downgrade` if active on a known paid plan but "
-            "using no paid feature (never under a plan this code does not know); `review` if "
-            "active but days_since_active > idle_days - review_margin_days (default 7), or if "
+            "last idle_days (used only passively); `review` if active but days_since_active > "
+            "idle_days - review_margin_days (default 7), or if "
             "`activity_source` is `activity_log` or `event_type_edit`; `review` if new or "
             "invited within grace_days; else `keep`.",
         ),
@@ -322,6 +321,50 @@ SEAT_HISTORY = TableSpec(
     primary_key=("month",),
 )
 
+PLAN_OPTIONS = TableSpec(
+    "analytics",
+    "plan_options",
+    "Plan advice for the whole organization (Calendly bills one plan per organization): the "
+    "current plan and every cheaper plan on sale (legacy essentials and professional only as "
+    "the current plan), most expensive first, with the features used in the adoption window "
+    "each would lose. Empty under a plan this code does not know.",
+    (
+        Column("plan", "VARCHAR", "Calendly plan.", False),
+        Column("current", "BOOLEAN", "The organization's plan at `as_of`.", False),
+        Column(
+            "price_per_seat_month",
+            "DOUBLE",
+            "The current plan at what the organization pays (`seat_price_month` when set); any "
+            "other plan at its configured list price.",
+        ),
+        _count("active_seats", "Seats with status `active` at `as_of`: the seats priced here."),
+        Column("yearly_cost", "DOUBLE", "active_seats x price_per_seat_month x 12."),
+        Column("yearly_saving", "DOUBLE", "Current plan's yearly_cost minus this plan's."),
+        Column(
+            "features_lost",
+            "VARCHAR[]",
+            "Features used in the adoption window (a use within adoption_days before `as_of`, "
+            "by anyone) whose tier is above this plan, in catalogue order.",
+        ),
+        Column(
+            "people_per_feature_lost",
+            "BIGINT[]",
+            "For each of `features_lost`, the people who used it in the adoption window.",
+        ),
+        _count("people_losing", "People who used at least one of `features_lost`."),
+        Column("keeps_all_features", "BOOLEAN", "`features_lost` is empty.", False),
+        Column(
+            "recommended",
+            "BOOLEAN",
+            "The cheapest plan that keeps every feature used and saves money; the current plan "
+            "when there is none.",
+            False,
+        ),
+        Column("as_of", "TIMESTAMPTZ", "The API clock at sync time.", False),
+    ),
+    primary_key=("plan",),
+)
+
 ANALYTICS_TABLES: list[TableSpec] = [
     SEAT_UTILIZATION,
     FEATURE_ADOPTION,
@@ -329,6 +372,7 @@ ANALYTICS_TABLES: list[TableSpec] = [
     DAILY_ACTIVITY,
     EVENT_TYPE_USAGE,
     SEAT_HISTORY,
+    PLAN_OPTIONS,
 ]
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "tables.md"

@@ -20,6 +20,7 @@ from calendly_pipeline.transforms.adoption import (
     seat_users,
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.plans import plan_options
 from calendly_pipeline.transforms.summary import EventSummary, summarize, with_org_uses
 from calendly_pipeline.transforms.utilization import (
     SEAT_COLUMNS,
@@ -35,6 +36,7 @@ ANALYTICS_NAMES = (
     "daily_activity",
     "event_type_usage",
     "seat_history",
+    "plan_options",
 )
 # The raw tables the model reads whole; the event tables come in chunks (EVENT_CHUNK_COLUMNS).
 SMALL_TABLES = (
@@ -80,14 +82,16 @@ def tables_from_summary(
     inputs = prepare_seat_inputs(frames, summary, as_of)
     monthly = seats_by_month(inputs, config, as_of)
     last = monthly["month"] == monthly["month"].max()
+    seats = monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True)
     return {
-        "seat_utilization": monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True),
+        "seat_utilization": seats,
         "feature_adoption": member_feature_adoption(
             summary.uses, seat_users(frames), config, as_of
         ),
         "org_feature_adoption": monthly_feature_adoption(summary.uses, monthly, inputs.plan),
         "event_type_usage": type_usage(frames, summary.type_outcomes),
         "seat_history": history_counts(monthly),
+        "plan_options": plan_options(summary.uses, seats, inputs.plan, config, as_of),
     }
 
 

@@ -26,7 +26,7 @@ from calendly_pipeline.transforms._frames import (
 )
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
-from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan
+from calendly_pipeline.transforms.features import CATALOGUE
 from calendly_pipeline.transforms.summary import (
     HOST_ACTIONS,
     MEETING_SOURCES,
@@ -299,7 +299,7 @@ def _seats(
     ).astype({"meetings_hosted_30d": "int64", "meetings_hosted_90d": "int64"})
     passive_only = ~host_days.le(config.idle_days).fillna(False).to_numpy(bool)
     out["recommendation"], out["reason"] = _recommend(
-        out.assign(passive_only=passive_only), config, inputs.plan, as_of, missing
+        out.assign(passive_only=passive_only), config, as_of, missing
     )
     out["as_of"] = pd.Series(as_of, index=out.index).astype("datetime64[us, UTC]")
     order = pd.Categorical(out["status"], categories=list(STATUSES), ordered=True)
@@ -327,20 +327,18 @@ def _lists(first_use: pd.DataFrame) -> dict[str, list[str]]:
 def _recommend(
     seats: pd.DataFrame,
     config: UtilizationConfig,
-    plan: str | None,
     as_of: pd.Timestamp,
     missing: pd.DatetimeIndex,
 ) -> tuple[pd.Series, pd.Series]:
-    """keep / review / reclaim / downgrade and the reason for it; removed seats need nothing
-    (null). `downgrade` is a paid-tier verdict: only a known paid plan gets it. A seat whose
-    idle window the sync did not cover (`unknown`) is never reclaimed: it is reviewed."""
+    """keep / review / reclaim and the reason for it; removed seats need nothing (null). A seat
+    whose idle window the sync did not cover (`unknown`) is never reclaimed: it is reviewed.
+    Calendly bills one plan per organization, so plan advice is `transforms.plans`, not here."""
     status = seats["status"]
     active = status.eq("active")
     near_idle = active & seats["days_since_active"].gt(
         config.idle_days - config.review_margin_days
     ).fillna(False)
     no_meeting = active & seats["activity_source"].isin(["activity_log", "event_type_edit"])
-    free_only = seats["paid_features_used"].map(len).eq(0)
     stale_invite = status.eq("pending") & (seats["joined_at"] <= as_of - config.grace_days * DAY)
     rules = [
         (status.eq("removed"), "", ""),
@@ -359,11 +357,6 @@ def _recommend(
             f"used only passively in the last {config.idle_days} days: invitees booked the "
             "member's link, the member took no action (no meeting held, no cancellation, edit or "
             "activity-log entry)",
-        ),
-        (
-            active & free_only & (known_plan(plan) and plan != FREE_PLAN),
-            "downgrade",
-            "active but uses no paid feature",
         ),
         (
             near_idle,

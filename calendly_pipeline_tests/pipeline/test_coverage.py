@@ -47,6 +47,11 @@ def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: 
             "SELECT DISTINCT reason FROM analytics.seat_utilization WHERE status = 'unknown'"
         )
         assert len(reasons) == 1 and "2026-04-30..2026-06-19" in reasons[0][0]
+        page = (p.folder / "dashboard.html").read_text()
+        assert (
+            'data-field="covered_window">2026-06-20 to 2026-07-04; the idle window lacks 51' in page
+        )
+        assert f'data-field="seats_unknown" data-value="{len(unknown)}"' in page
 
         full = p.full_sync()
         assert full.success, full.error
@@ -58,3 +63,7 @@ def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: 
             e: "reclaim" for e in unknown if manifest[e] == "idle"
         }
         assert "idle" in manifest.values()
+        page = (p.folder / "dashboard.html").read_text()
+        assert 'data-field="seats_unknown"' not in page
+        assert "the idle window lacks" not in page
+        assert 'data-field="plan_verdict"><strong>Plan:</strong> ' in page

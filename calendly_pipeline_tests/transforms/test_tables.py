@@ -17,7 +17,7 @@ from calendly_pipeline.storage.analytics_tables import (
     docs_with_tables,
 )
 from calendly_pipeline.storage.migrations import migrate
-from calendly_pipeline.transforms import activity, adoption, utilization
+from calendly_pipeline.transforms import activity, adoption, plans, utilization
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
 from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
@@ -40,6 +40,7 @@ def test_one_pass_equals_each_transform_alone(tables: dict[str, pd.DataFrame]) -
         "daily_activity": activity.daily_activity(frames, AS_OF),
         "event_type_usage": activity.event_type_usage(frames, AS_OF),
         "seat_history": utilization.seat_history(frames, CONFIG, AS_OF),
+        "plan_options": plans.organization_plan_options(frames, CONFIG, AS_OF),
     }
     assert set(alone) == set(tables) == set(ANALYTICS_NAMES)
     for name, frame in alone.items():

@@ -185,21 +185,18 @@ def test_exclusion_list_marks_service_accounts_for_review() -> None:
 
 
 @pytest.mark.parametrize(
-    ("plan", "type_fields", "recommendation"),
-    [
-        ("teams", {}, "downgrade"),
-        ("teams", {"pooling_type": "round_robin"}, "keep"),
-        ("basic", {}, "keep"),
-    ],
+    ("plan", "type_fields"),
+    [("teams", {}), ("teams", {"pooling_type": "round_robin"}), ("basic", {})],
 )
-def test_downgrade_when_only_free_features_on_a_paid_plan(
-    plan: str, type_fields: dict, recommendation: str
+def test_no_seat_is_told_to_downgrade_the_plan_is_the_organizations(
+    plan: str, type_fields: dict
 ) -> None:
+    """Calendly bills one plan per organization: plan advice is analytics.plan_options."""
     w = RawWorld(plan=plan)
     alice = w.member("alice")
     w.event([alice], w.event_type(alice, **type_fields), 3, created_days_ago=3)
     row = seats(w).loc["alice@acme.test"]
-    assert row["recommendation"] == recommendation
+    assert row["recommendation"] == "keep"
     assert row["monthly_cost"] == (0.0 if plan == "basic" else 16.0)
 
 
