@@ -291,6 +291,7 @@ def render_dashboard(
         as_of=_when(data.as_of),
         covered_window=verdicts.covered_window(data),
         seats_unknown=verdicts.unknown_seats(data),
+        seats_passive=verdicts.passive_only_seats(data),
         plan_verdict=verdicts.plan_sentence(data),
         rendered_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         idle_days=info.get("idle_days"),

@@ -8,6 +8,7 @@ import pandas as pd
 from calendly_pipeline.dashboard.data import DashboardData
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.plans import plan_verdict
+from calendly_pipeline.transforms.utilization import PASSIVE_ONLY_REASON as PASSIVE
 
 
 def covered_window(data: DashboardData) -> str:
@@ -33,6 +34,14 @@ def unknown_seats(data: DashboardData) -> int:
     """Seats with no activity in the synced data whose idle window was not synced: they are in
     no idle cost, since the page cannot stand behind it."""
     return int(data.seats["status"].eq("unknown").sum())
+
+
+def passive_only_seats(data: DashboardData) -> int:
+    """Active seats whose member took no action in the idle window: only invitees booked their
+    link (`reason` of the `review` rule in `transforms.utilization`)."""
+    seats = data.seats
+    passive = seats["reason"].str.startswith(PASSIVE).fillna(False)
+    return int((seats["status"].eq("active") & passive).sum())
 
 
 def plan_sentence(data: DashboardData) -> str:

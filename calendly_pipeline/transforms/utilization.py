@@ -47,6 +47,7 @@ SEAT_HISTORY_COLUMNS = [
 ]  # fmt: skip
 STATUSES = ("active", "idle", "unknown", "new", "pending", "removed")
 ASSIGNED = ("active", "idle", "unknown", "new")  # seats someone holds: `seats_assigned`
+PASSIVE_ONLY_REASON = "used only passively"  # the start of the passive-only `review` reason
 _PERSON = ["seat_id", "user_uri", "name", "email", "role", "joined_at"]
 _FEATURE_ORDER = {f.key: i for i, f in enumerate(CATALOGUE)}
 _PAID_KEYS = [f.key for f in CATALOGUE if f.paid]
@@ -354,7 +355,7 @@ def _recommend(
         (
             active & seats["passive_only"],
             "review",
-            f"used only passively in the last {config.idle_days} days: invitees booked the "
+            f"{PASSIVE_ONLY_REASON} in the last {config.idle_days} days: invitees booked the "
             "member's link, the member took no action (no meeting held, no cancellation, edit or "
             "activity-log entry)",
         ),

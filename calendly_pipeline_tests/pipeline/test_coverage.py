@@ -31,6 +31,18 @@ def statuses(p: Pipeline) -> dict[str, tuple[str, str | None]]:
     }
 
 
+def book_an_idle_members_link(p: Pipeline) -> str:
+    """An invitee books the link of a member idle for months: passive use only (issue 18)."""
+    for member in p.sandbox.manifest()["members"]:
+        if member["status"] == "idle":
+            try:
+                p.sandbox.world.book_event(member["user_uri"])
+            except ValueError:  # no event type of their own to book
+                continue
+            return member["email"]
+    raise AssertionError("no idle member of the tiny org has an event type to book")
+
+
 def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: Path) -> None:
     with pipeline(tmp_path) as p:
         partial = p.sync(AS_OF - timedelta(days=10), AS_OF + timedelta(days=4))
@@ -53,6 +65,7 @@ def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: 
         )
         assert f'data-field="seats_unknown" data-value="{len(unknown)}"' in page
 
+        booked = book_an_idle_members_link(p)
         full = p.full_sync()
         assert full.success, full.error
         assert coverage_check(p, full.run_id).passed
@@ -67,3 +80,9 @@ def test_partial_sync_is_unknown_then_full_sync_gives_todays_verdicts(tmp_path: 
         assert 'data-field="seats_unknown"' not in page
         assert "the idle window lacks" not in page
         assert 'data-field="plan_verdict"><strong>Plan:</strong> ' in page
+        ((passive,),) = p.query(
+            "SELECT count(*) FROM analytics.seat_utilization "
+            "WHERE status = 'active' AND reason LIKE 'used only passively%'"
+        )
+        assert seen[booked] == ("active", "review") and passive >= 1
+        assert f'data-field="seats_passive" data-value="{passive}"' in page
