@@ -64,6 +64,18 @@ def _layout(fig: go.Figure, height: int, **kwargs: object) -> go.Figure:
     return fig
 
 
+# Room for the feature names and the colour bar, then per column enough for a "100%" label.
+HEATMAP_FRAME_PX = 320
+HEATMAP_CELL_PX = 34
+HEATMAP_MIN_PX = 560
+
+
+def heatmap_min_width(matrix: Matrix) -> int:
+    """The narrowest plot whose cell labels do not run into each other ('96%94%96%')."""
+    columns = len(matrix.values.columns)
+    return max(HEATMAP_MIN_PX, HEATMAP_FRAME_PX + HEATMAP_CELL_PX * columns)
+
+
 def heatmap(matrix: Matrix, colorbar_title: str) -> go.Figure:
     """Rows = features; each cell prints its percentage so the colour is only a reading aid."""
     values = matrix.values

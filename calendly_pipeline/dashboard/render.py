@@ -95,18 +95,25 @@ def _money_formatter(currency: str) -> Callable[..., str]:
     return money
 
 
-def _chart(name: str, title: str, fig: Any) -> dict[str, str]:
+def _chart(name: str, title: str, fig: Any, min_width: int | None = None) -> dict[str, Any]:
+    """`min_width` (px) keeps the chart's labels apart: a narrower screen scrolls the chart."""
     html = pio.to_html(
         fig, full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id=f"chart-{name}"
     )
-    return {"name": name, "title": title, "html": html}
+    return {"name": name, "title": title, "html": html, "min_width": min_width}
 
 
 def _section(
-    name: str, no_data: str | None, title: str, figure: Callable[[], Any]
-) -> dict[str, str]:
+    name: str,
+    no_data: str | None,
+    title: str,
+    figure: Callable[[], Any],
+    min_width: Callable[[], int] | None = None,
+) -> dict[str, Any]:
     """A titled chart, or `no_data` (the sentence shown instead) when there is nothing to plot."""
-    return {"empty": no_data} if no_data else _chart(name, title, figure())
+    if no_data:
+        return {"empty": no_data}
+    return _chart(name, title, figure(), min_width() if min_width else None)
 
 
 def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, Any]]:
@@ -122,13 +129,19 @@ def _charts(data: DashboardData, currency_symbol: str) -> dict[str, dict[str, An
             else "Feature adoption by member (100% = adopted; the organization has no groups)"
         )
         title += f", {matrix.note}" if matrix.note else ""
-        sections["adoption"] = _chart("adoption", title, figures.heatmap(matrix, "adopted"))
+        sections["adoption"] = _chart(
+            "adoption",
+            title,
+            figures.heatmap(matrix, "adopted"),
+            figures.heatmap_min_width(matrix),
+        )
     trend = metrics.adoption_trend(data)
     sections["trend"] = _section(
         "trend",
         "No monthly adoption figures yet." if trend is None else None,
         "Adoption per feature per month (% of active seats who used the feature)",
         lambda: figures.heatmap(trend, "of active seats"),
+        lambda: figures.heatmap_min_width(trend),
     )
     weekly = metrics.weekly_outcomes(data)
     sections["meetings"] = _section(

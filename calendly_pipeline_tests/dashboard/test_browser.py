@@ -230,3 +230,18 @@ def test_empty_organization_in_the_browser(browser: Any, empty_duckdb: str, tmp_
         assert loaded.page.locator("[data-synthetic]").is_visible()
     finally:
         loaded.page.close()
+
+
+def test_phone_value_labels_do_not_overlap(desktop: LoadedPage, browser: Any) -> None:
+    """The default organization at 390 px: heatmap cells and bar values stay legible (issue 16:
+    '96%94%96%' where labels ran into each other)."""
+    from calendly_pipeline_tests.dashboard.test_finance_reader import overlapping_labels
+
+    phone = _open(browser, desktop.database, desktop.html, 390, 844)
+    try:
+        for chart in ("adoption", "trend"):
+            assert overlapping_labels(phone.page, chart) == [], chart
+        for chart in ("meetings", "groups", "history"):  # values that do not fit are hidden
+            assert overlapping_labels(phone.page, chart, minimum=0) == [], chart
+    finally:
+        phone.page.close()

@@ -105,14 +105,17 @@ def test_running_month_is_to_date_and_verdicts_use_the_last_complete_month(page:
 LABELS = "e.textContent.endsWith('%') || e.classList.contains('bartext')"
 
 
-def overlapping_labels(page: Any, chart: str) -> list[tuple[list[float], list[float]]]:
-    """Pairs of value labels (heatmap cells, bar values: SVG text) that intersect in `chart`."""
+def overlapping_labels(
+    page: Any, chart: str, minimum: int = 3
+) -> list[tuple[list[float], list[float]]]:
+    """Pairs of value labels (heatmap cells, bar values: SVG text) that intersect in `chart`;
+    at least `minimum` labels must be drawn (plotly hides bar values that do not fit)."""
     boxes = page.locator(f"[data-chart='{chart}'] .plot svg text").evaluate_all(
         f"""els => els.filter(e => {LABELS})
             .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
             .map(r => [r.left, r.top, r.right, r.bottom])"""
     )
-    assert len(boxes) >= 3, f"{chart}: no value labels found to measure"
+    assert len(boxes) >= minimum, f"{chart}: no value labels found to measure"
     return [
         (a, b)
         for i, a in enumerate(boxes)
