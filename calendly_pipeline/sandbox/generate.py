@@ -203,6 +203,7 @@ class ActivityEntry:
     namespace: str
     action: str
     details: dict
+    event_type: int | None = None  # an `EventType` entry: the type edited (served in details)
 
 
 @dataclass
@@ -1104,6 +1105,29 @@ class _Builder:
         return entries
 
 
+def type_edit(idx: int, et: EventType, at_us: int, admin: int) -> ActivityEntry:
+    """The activity-log entry of an event type's edit: by the owner, or for a managed type (the
+    organization manages it) by the admin, which is what crediting edits by the log is for."""
+    actor = admin if et.admin_managed else et.owner_user
+    return ActivityEntry(idx, at_us, actor, "EventType", "Updated", {}, et.idx)
+
+
+def with_type_edits(
+    entries: list[ActivityEntry], ets: list[EventType], admin: int, since_us: int
+) -> list[ActivityEntry]:
+    """The log plus the latest edit of every member-owned event type since the log's history
+    starts (`since_us`), re-sorted and re-indexed (no random draw: the rest is unchanged)."""
+    edits = [
+        type_edit(0, et, et.updated_us, admin)
+        for et in ets
+        if et.owner_user is not None and et.updated_us >= since_us
+    ]
+    merged = sorted([*entries, *edits], key=lambda e: e.occurred_us)
+    for i, e in enumerate(merged):
+        e.idx = i
+    return merged
+
+
 def _question(name: str, required: bool, qtype: str = "text") -> dict:
     choices = ["1-10", "11-50", "51-200", "200+"] if qtype == "single_select" else []
     return {
@@ -1140,10 +1164,10 @@ def build(seed: int, as_of: date, scale: Scale, plan: str) -> OrgData:
     events = b.events(users, ets)
     forms, subs = b.routing(ets, events)
     webhooks = b.webhooks(users, groups)
-    activity = b.activity(users)
     members = [u for u in users if u.removed_us is None]
     owner = members[0]
     admin = next(u for u in members if u.role == "admin" and u.archetype in ("power", "regular"))
+    activity = with_type_edits(b.activity(users), ets, admin.idx, b.hist_start)
     plain = next(u for u in members if u.role == "user" and u.archetype in ("power", "regular"))
     return OrgData(
         seed=seed,

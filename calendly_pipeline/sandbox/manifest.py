@@ -60,15 +60,18 @@ def _build(world: World) -> dict:
             has = (fbits & np.uint32(BIT[name])) != 0
             np.maximum.at(last_use[:, i], h[has], created[has])
 
+    # where the activity log is served, it names who edited an event type (namespace
+    # EventType); without it the type's updated_at is credited to its owner
     edit = np.full(n_users, NONE, dtype=np.int64)
-    for et in d.event_types:
+    log = np.full(n_users, NONE, dtype=np.int64)
+    served_log = d.plan == "enterprise" and len(d.activity) > 0
+    for e in d.activity if served_log else ():
+        target = edit if e.namespace == "EventType" else log
+        if e.occurred_us <= now:
+            target[e.actor] = max(target[e.actor], e.occurred_us)
+    for et in () if served_log else d.event_types:
         if et.owner_user is not None and et.updated_us <= now:
             edit[et.owner_user] = max(edit[et.owner_user], et.updated_us)
-    log = np.full(n_users, NONE, dtype=np.int64)
-    if d.plan == "enterprise":
-        for e in d.activity:
-            if e.occurred_us <= now:
-                log[e.actor] = max(log[e.actor], e.occurred_us)
     if plan_rank >= PLANS.index("standard"):
         hook_i = FEATURES.index("webhooks")
         for w in (w for w in d.webhooks if w.created_us <= now):

@@ -26,6 +26,7 @@ from calendly_pipeline.sandbox.generate import (
     Relationship,
     User,
     build,
+    type_edit,
 )
 from calendly_pipeline.sandbox.ids import (
     US_PER_DAY,
@@ -780,7 +781,9 @@ class World:
                 "display_name": actor.name,
                 "alternative_identifier": actor.email,
             },
-            "details": e.details,
+            "details": e.details
+            if e.event_type is None
+            else {**e.details, "event_type": self.uri("event_type", e.event_type)},
             "fully_qualified_name": f"{e.namespace}.{e.action}",
             "uri": self.uri("activity", idx),
             "namespace": e.namespace,
@@ -1109,6 +1112,9 @@ class World:
                 et.duration_options = [et.duration]
             et.updated_us = self.now_us
             self.et_features[idx] = et.features
+            if et.owner_user is not None:  # the log records who edited it (Enterprise)
+                edit = type_edit(len(self.data.activity), et, self.now_us, self.data.admin)
+                self.data.activity.append(edit)
 
     def delete_event_data(self, event_uri: str) -> None:
         with self.lock:

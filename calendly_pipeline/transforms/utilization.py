@@ -78,26 +78,28 @@ def organization_plan(frames: Frames) -> str | None:
     return None if pd.isna(plan) else str(plan)
 
 
+EDIT_NAMESPACE = "EventType"  # activity-log entries about event types: edits by their actor
+
+
 def _signals(frames: Frames, summary: EventSummary, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The summary's meeting signals plus event-type edits and activity-log entries."""
-    types = require(frames, "event_types", ["profile_type", "profile_owner", "updated_at"])
-    owned = types[types["profile_type"].eq("User").fillna(False) & types["profile_owner"].notna()]
-    log = require(frames, "activity_log_entries", ["actor_uri", "occurred_at"])
-    log = log[log["actor_uri"].notna()]
-    parts = [
-        summary.signals,
-        latest_per_month(
-            owned["profile_owner"].to_numpy(dtype=object),
-            naive_us(owned["updated_at"]),
-            "event_type_edit",
-            as_of,
-        ),
-        latest_per_month(
-            log["actor_uri"].to_numpy(dtype=object),
-            naive_us(log["occurred_at"]),
-            "activity_log",
-            as_of,
-        ),
+    """The summary's meeting signals plus event-type edits and activity-log entries.
+
+    Where the activity log was synced (any entry), it names who edited an event type: entries
+    in namespace `EventType` are `event_type_edit`s of their actor (an admin editing a managed
+    type is the admin's activity, not the owner's). Without it, `updated_at` is all there is,
+    credited to the type's owner. Entries without an actor (system entries) are nobody's."""
+    log = require(frames, "activity_log_entries", ["actor_uri", "occurred_at", "namespace"])
+    acted = log[log["actor_uri"].notna()]
+    is_edit = acted["namespace"].eq(EDIT_NAMESPACE).fillna(False).to_numpy(dtype=bool)
+    edits = acted[is_edit].rename(columns={"actor_uri": "user", "occurred_at": "at"})
+    if log.empty:
+        types = require(frames, "event_types", ["profile_type", "profile_owner", "updated_at"])
+        owned = types["profile_type"].eq("User").fillna(False) & types["profile_owner"].notna()
+        edits = types[owned].rename(columns={"profile_owner": "user", "updated_at": "at"})
+    others = acted[~is_edit].rename(columns={"actor_uri": "user", "occurred_at": "at"})
+    parts = [summary.signals] + [
+        latest_per_month(rows["user"].to_numpy(dtype=object), naive_us(rows["at"]), source, as_of)
+        for rows, source in ((edits, "event_type_edit"), (others, "activity_log"))
     ]
     return pd.concat(parts, ignore_index=True).astype({"user_uri": "str", "source": "str"})
 

@@ -118,14 +118,16 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
             for feature in features:
                 use(host, feature, created)
     edits: dict[str, datetime] = {}
-    for t in types.values():
+    logs: dict[str, datetime] = {}
+    entries = collect(sb, "/activity_log_entries", {"organization": org, "count": 1000})
+    for entry in entries:  # the log names who edited an event type (namespace EventType)
+        actor, at = entry["actor"]["uri"], ts(entry["occurred_at"])
+        latest = edits if entry["namespace"] == "EventType" else logs
+        latest[actor] = max(latest.get(actor, at), at)
+    for t in () if entries else types.values():  # no log: the owner is credited
         if t["profile"]["type"] == "User":
             owner = t["profile"]["owner"]
             edits[owner] = max(edits.get(owner, ts(t["updated_at"])), ts(t["updated_at"]))
-    logs: dict[str, datetime] = {}
-    for entry in collect(sb, "/activity_log_entries", {"organization": org, "count": 1000}):
-        actor = entry["actor"]["uri"]
-        logs[actor] = max(logs.get(actor, ts(entry["occurred_at"])), ts(entry["occurred_at"]))
     hooks = collect(sb, "/webhook_subscriptions", {"organization": org, "scope": "organization"})
     for user in members:
         hooks += collect(

@@ -185,10 +185,14 @@ class RawWorld:
         )  # fmt: skip
         return uri
 
-    def log(self, actor: str, days_ago: float) -> str:
+    def log(
+        self, actor: str | None, days_ago: float, namespace: str = "User", action: str = "Login"
+    ) -> str:
+        """An activity-log entry (`actor` None: a system entry); namespace `EventType` is an
+        event-type edit by `actor`."""
         uri = self._id("activity_log_entries")
         self.rows["activity_log_entries"].append(
-            {"uri": uri, "occurred_at": ago(days_ago), "namespace": "User", "action": "Login",
+            {"uri": uri, "occurred_at": ago(days_ago), "namespace": namespace, "action": action,
              "actor_uri": actor, "actor_type": "User", "organization": ORG}
         )  # fmt: skip
         return uri

@@ -24,6 +24,7 @@ def test_each_kind_of_signal_and_the_host_action_beside_it() -> None:
         w.member(n) for n in ("held", "canceler", "logger", "editor", "booked")
     )
     own = w.event_type(editor, edited_days_ago=6)
+    w.log(editor, 6, namespace="EventType", action="Updated")  # the log names the editor
     w.event([held], w.event_type(held), 4, created_days_ago=20)
     w.event(
         [canceler], w.event_type(canceler), -10, created_days_ago=20, status="canceled",
@@ -103,3 +104,32 @@ def test_passive_only_seat_follows_the_setting(
 def test_passive_counts_as_active_must_be_a_boolean() -> None:
     with pytest.raises(ValueError, match="passive_counts_as_active must be true or false"):
         UtilizationConfig(passive_counts_as_active="no")  # type: ignore[arg-type]
+
+
+def test_admin_edit_of_a_managed_type_is_the_admins_where_the_log_says_so() -> None:
+    """Enterprise: the activity log names who edited; the owner of a managed type did nothing."""
+    w = RawWorld(plan="enterprise")
+    owner, admin = w.member("owner"), w.member("admin", role="admin")
+    w.event_type(owner, admin_managed=True, edited_days_ago=4)
+    w.log(admin, 4, namespace="EventType", action="Updated")
+    w.log(None, 1, namespace="Organization", action="SettingsSynced")  # a system entry
+    s = seats(w)
+    assert s.loc["admin@acme.test", ["activity_source", "last_host_action_at"]].tolist() == [
+        "event_type_edit",
+        ago(4),
+    ]
+    assert s.loc["owner@acme.test", "activity_source"] == "none"  # neither the edit nor the log
+    assert s.loc["owner@acme.test", "status"] == "idle"
+
+
+def test_without_an_activity_log_the_owner_is_credited_with_every_edit() -> None:
+    w = RawWorld(plan="teams")
+    owner = w.member("owner")
+    w.member("admin", role="admin")
+    w.event_type(owner, admin_managed=True, edited_days_ago=4)
+    s = seats(w)
+    assert s.loc["owner@acme.test", ["activity_source", "last_active_at"]].tolist() == [
+        "event_type_edit",
+        ago(4),
+    ]
+    assert s.loc["admin@acme.test", "activity_source"] == "none"

@@ -106,20 +106,26 @@ def test_active_member_in_grace_period_is_active() -> None:
     assert seats(w).loc["fresh@acme.test", "status"] == "active"
 
 
+def edit(w: RawWorld, owner: str, days_ago: float) -> None:
+    """An own event type edited `days_ago`, as the activity log records it (Enterprise)."""
+    w.event_type(owner, edited_days_ago=days_ago)
+    w.log(owner, days_ago, namespace="EventType", action="Updated")
+
+
 def test_activity_sources_and_their_tie_break() -> None:
     w = RawWorld(plan="enterprise")
     only_edit, only_log, all_tied, log_edit_tied, edit_latest = (
         w.member(n) for n in ("only_edit", "only_log", "all_tied", "log_edit_tied", "edit_latest")
     )
-    w.event_type(only_edit, edited_days_ago=12)
+    edit(w, only_edit, 12)
     w.log(only_log, 13)
     for user in (all_tied, log_edit_tied):
-        w.event_type(user, edited_days_ago=5)
+        edit(w, user, 5)
         w.log(user, 5)
     meeting(w, all_tied, 5)
     meeting(w, edit_latest, 9)
     w.log(edit_latest, 8)
-    w.event_type(edit_latest, edited_days_ago=7)
+    edit(w, edit_latest, 7)
     s = seats(w)
     assert s["activity_source"].to_dict() == {
         "only_edit@acme.test": "event_type_edit",
