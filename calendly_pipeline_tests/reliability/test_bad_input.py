@@ -83,8 +83,13 @@ def _cases(tmp: Path, tokens: dict[str, str]) -> dict[str, Case]:
             failed,
             ("connection failed",),
         ),
+        # Checked before the run (issue 16): exit 2, naming the variable that was set.
         "base URL not a URL": Case(
-            sync, {"CALENDLY_API_BASE_URL": "api.calendly.com"}, 1, failed, ("not an http(s) URL",)
+            sync,
+            {"CALENDLY_API_BASE_URL": "api.calendly.com"},
+            2,
+            "error:",
+            ("CALENDLY_API_BASE_URL='api.calendly.com' is not an http(s) URL",),
         ),
         "start after end": Case(
             ["sync", "--start", "2026-06-10", "--end", "2026-06-01"],
