@@ -343,11 +343,17 @@ def _recommend(
     ).fillna(False)
     no_meeting = active & seats["activity_source"].isin(["activity_log", "event_type_edit"])
     stale_invite = status.eq("pending") & (seats["joined_at"] <= as_of - config.grace_days * DAY)
+    idle_reason = (
+        f"no activity for more than {config.idle_days} days"
+        if config.passive_counts_as_active
+        else f"no host action for more than {config.idle_days} days (passive_counts_as_active "
+        "is false: bookings by invitees do not count)"
+    )
     rules = [
         (status.eq("removed"), "", ""),
         (seats["excluded"], "review", "on the excluded list (service account)"),
         (stale_invite, "reclaim", f"invitation pending more than {config.grace_days} days"),
-        (status.eq("idle"), "reclaim", f"no activity for more than {config.idle_days} days"),
+        (status.eq("idle"), "reclaim", idle_reason),
         (
             status.eq("unknown"),
             "review",

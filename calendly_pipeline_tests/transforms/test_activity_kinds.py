@@ -99,6 +99,8 @@ def test_passive_only_seat_follows_the_setting(
     assert row["days_since_active"] == (2 if passive_counts else 100)
     if passive_counts:
         assert PASSIVE_REASON in row["reason"]
+    else:
+        assert row["reason"].startswith("no host action for more than 60 days")
 
 
 def test_passive_counts_as_active_must_be_a_boolean() -> None:
