@@ -174,7 +174,6 @@ class Connection:
     client: CalendlyClient
     is_synthetic: bool
     auth_method: str
-    sandbox: Any = None
 
     def metadata(self) -> dict[str, Any]:
         """What every run and asset should carry about its source."""
@@ -208,17 +207,15 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
     """Open a client for the settings (default: the environment); start the sandbox if needed."""
     settings = settings or ConnectionSettings.from_env()
     with contextlib.ExitStack() as stack:
-        sandbox = None
         if settings.credentials is None:
-            from calendly_pipeline.sandbox import SandboxConfig, start_sandbox
+            from calendly_pipeline.sandbox.child import embedded_sandbox
 
             log.warning(SYNTHETIC_WARNING)
-            # The embedded sandbox runs in this process for this run only, so the demo is not
-            # throttled to 500 requests/min; `calendly-pipeline sandbox` serves the real budget.
-            config = SandboxConfig(rate_limit_per_minute=0)
-            sandbox = stack.enter_context(start_sandbox(config, port=_embedded_port()))
-            base_url = auth_base_url = sandbox.base_url
-            credentials: Credentials = PersonalAccessToken(sandbox.tokens["owner"])
+            # The embedded sandbox runs for this run only, in a child process (the other core),
+            # unthrottled; `calendly-pipeline sandbox` serves the real budget.
+            base_url, token = stack.enter_context(embedded_sandbox(_embedded_port()))
+            auth_base_url = base_url
+            credentials: Credentials = PersonalAccessToken(token)
         else:
             base_url, auth_base_url = settings.base_url, settings.auth_base_url
             credentials = settings.credentials
@@ -232,7 +229,7 @@ def connect(settings: ConnectionSettings | None = None) -> Iterator[Connection]:
                 retry=RetryPolicy(attempts=settings.http_attempts),
             )
         )
-        yield Connection(client, sandbox is not None, settings.auth_method, sandbox)
+        yield Connection(client, settings.credentials is None, settings.auth_method)
 
 
 def check_environment(settings: ConnectionSettings | None = None) -> ConnectionReport:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,45 @@ telemetry:
 """
 
 
+# One idle connection per Dagster SQLite file, held for the life of the process (see below).
+_HELD: dict[str, sqlite3.Connection] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def _sqlite_commits_without_fsync() -> None:
+    """Make Dagster's per-event SQLite commits cheap.
+
+    Dagster stores each event in its own short-lived connection (SQLAlchemy `NullPool`), and a
+    run over a year of daily partitions stores ~3,000 (a materialization and its planned event
+    per partition per asset), each in two files. In WAL mode, closing the last connection to a
+    file checkpoints and fsyncs it, and `synchronous=FULL` fsyncs every commit besides: ~15 ms
+    per event on this machine's disk, half the demo's wall time. With one idle connection held
+    open per file and `synchronous=NORMAL`, a commit costs ~0.3 ms (benchmarks/RESULTS.md §5).
+    WAL databases stay consistent after the process crashes; a power cut may lose the last
+    run-history events, never the warehouse (DuckDB, not SQLite).
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _on_sqlite_connect):
+        event.listen(Engine, "connect", _on_sqlite_connect)
+
+
+def _on_sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    path = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
+    # Only a connection that has read a WAL file keeps it open; a new file becomes WAL after
+    # Dagster's first connection creates its schema, so hold it from the next one on.
+    wal = dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with _HELD_LOCK:
+        if wal and path and path not in _HELD:
+            held = sqlite3.connect(path, check_same_thread=False)
+            held.execute("SELECT count(*) FROM sqlite_master").fetchall()  # opens the WAL index
+            _HELD[path] = held
+
+
 def open_instance() -> DagsterInstance:
     """The DAGSTER_HOME instance, created under a file lock.
 
@@ -41,6 +82,7 @@ def open_instance() -> DagsterInstance:
     """
     from dagster import DagsterInstance
 
+    _sqlite_commits_without_fsync()
     home = ensure_dagster_home()
     with (home / ".instance.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
