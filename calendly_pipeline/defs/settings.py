@@ -61,14 +61,15 @@ class SyncSettings(dg.ConfigurableResource):
         "price); default: the list price of the organization's plan.",
     )
     seats_purchased: int | None = Field(
-        default_factory=settings.seats_purchased,
+        default=settings.seats_purchased(),
         description="Seats bought under contract (env CALENDLY_SEATS_PURCHASED). The API does not "
         "expose it, and a removed member's seat stays paid until someone removes it on the "
         "billing page: the dashboard costs the unassigned seats and adds them to the reclaim "
         "figure. Empty: unknown, no unassigned seats shown.",
     )
+    # Plain defaults, not factories: the Launchpad scaffold shows only fields with a default.
     excluded_emails: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Service accounts and other seats never recommended for reclaiming.",
     )
     passive_counts_as_active: bool = Field(

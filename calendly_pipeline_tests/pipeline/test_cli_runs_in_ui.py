@@ -36,6 +36,11 @@ query Runs($filter: RunsFilter) {
   } } }
 }
 """
+SCAFFOLD = """
+query Scaffold($selector: PipelineSelector!) {
+  runConfigSchemaOrError(selector: $selector) { ... on RunConfigSchema { rootDefaultYaml } }
+}
+"""
 JOB = """
 query Job($selector: PipelineSelector!) {
   pipelineOrError(params: $selector) { ... on Pipeline { pipelineSnapshotId } }
@@ -83,6 +88,11 @@ def test_cli_run_is_a_run_of_the_workspace_job(
     job = _graphql(dagster_dev, JOB, {"selector": selector})["pipelineOrError"]
     # Same origin and same snapshot: Re-execute shows no "different version" warning.
     assert run["pipelineSnapshotId"] == job["pipelineSnapshotId"]
+
+    # The Launchpad's scaffold shows the settings README names, as this environment sets them.
+    scaffold = _graphql(dagster_dev, SCAFFOLD, {"selector": selector})["runConfigSchemaOrError"]
+    for line in ("seats_purchased: 40", "excluded_emails: []", "idle_days: 60", "trailing_days:"):
+        assert line in scaffold["rootDefaultYaml"], scaffold["rootDefaultYaml"]
 
     # What a person sees: Jobs -> daily_sync -> Runs lists the run.
     base = dagster_dev.removesuffix("/graphql")

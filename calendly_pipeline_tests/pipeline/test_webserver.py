@@ -84,6 +84,7 @@ def webserver_env(tmp_path: Path, tiny_sandbox: Sandbox) -> dict[str, str]:
         "CALENDLY_DUCKDB_PATH": str(tmp_path / "calendly.duckdb"),
         "CALENDLY_DASHBOARD_PATH": str(tmp_path / "dashboard.html"),
         "CALENDLY_PII_SALT": "webserver-test",
+        "CALENDLY_SEATS_PURCHASED": "40",
     }
 
 
