@@ -36,6 +36,7 @@ FIELDS_COMPARED = (
     "joined_at",
     "groups",
     "last_active_at",
+    "last_host_action_at",
     "activity_source",
     "status",
     "features_used",
@@ -159,6 +160,8 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
             (held.get("booking"), "booking"),
         ]
         present = [(t, name) for t, name in signals if t is not None]
+        acted = [t for t, name in present if name != "booking"]  # host actions
+        host = max(acted) if acted else None
         if present:
             last, source = max(present, key=lambda s: s[0])  # max keeps the first on ties
         else:
@@ -177,6 +180,7 @@ def derive(sb: Sandbox) -> tuple[datetime, dict[str, dict]]:
             "joined_at": m["created_at"],
             "groups": sorted(member_groups.get(user, ())),
             "last_active_at": last.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if last else None,
+            "last_host_action_at": host.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if host else None,
             "activity_source": source,
             "status": status,
             "features_used": set(feats),
