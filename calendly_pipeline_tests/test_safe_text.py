@@ -46,7 +46,8 @@ def test_markdown_cell_stays_one_cell_and_reads_back_as_typed(text: str) -> None
     children = cells[2].children or []
     assert {c.type for c in children} <= {"text", "softbreak"}, table  # no link, code, HTML
     shown = "".join(c.content for c in children)
-    assert shown == plain(text, LIMIT).strip(" "), table
+    # A table cell's edges are trimmed of white space (no-break spaces too) by the reader.
+    assert shown == plain(text, LIMIT).strip(), table
     assert cells[3].content == "x"
 
 
