@@ -28,7 +28,7 @@ from calendly_pipeline.client.auth import Credentials
 from calendly_pipeline.client.check import ConnectionReport, check_connection
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.safe_text import plain
-from calendly_pipeline.settings import DATA_DIR, SettingsError, number
+from calendly_pipeline.settings import SettingsError, data_dir, number
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,7 +59,7 @@ SYNTHETIC_WARNING = (
 
 
 def default_oauth_store() -> Path:
-    return DATA_DIR / ".calendly_oauth.json"
+    return data_dir() / ".calendly_oauth.json"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def build_defs(**resources: dg.ConfigurableResource) -> dg.Definitions:
     defaults: dict[str, dg.ConfigurableResource] = {
         "calendly": CalendlyResource.from_env(),
         "duckdb": Warehouse(database=duckdb_database()),
-        "sync_settings": SyncSettings(),
+        "sync_settings": SyncSettings.from_env(),
     }
     return dg.Definitions(
         assets=[*org_assets, scheduled_events, invitees, utilization_tables, dashboard],

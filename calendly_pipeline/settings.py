@@ -13,7 +13,12 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("CALENDLY_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+def data_dir() -> Path:
+    """`CALENDLY_DATA_DIR`, default data/ in the project: read when called, never at import, so
+    a process that sets the variable after importing the package still uses it."""
+    return Path(os.environ.get("CALENDLY_DATA_DIR", PROJECT_ROOT / "data"))
 
 
 PII_MODES = ("hash", "keep", "drop")
@@ -85,11 +90,11 @@ class SyncWindowSettings:
 
 def duckdb_database() -> str:
     """`CALENDLY_DUCKDB_PATH`, default `data/calendly.duckdb`; `md:` URIs pass through as-is."""
-    return os.environ.get("CALENDLY_DUCKDB_PATH") or str(DATA_DIR / "calendly.duckdb")
+    return os.environ.get("CALENDLY_DUCKDB_PATH") or str(data_dir() / "calendly.duckdb")
 
 
 def dagster_home() -> Path:
-    return Path(os.environ.get("DAGSTER_HOME") or DATA_DIR / "dagster_home")
+    return Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
 
 
 def dashboard_path(database: str | None = None) -> Path:
@@ -99,7 +104,7 @@ def dashboard_path(database: str | None = None) -> Path:
     if explicit := os.environ.get("CALENDLY_DASHBOARD_PATH"):
         return Path(explicit)
     database = database or duckdb_database()
-    folder = DATA_DIR if database.startswith("md:") else Path(database).parent
+    folder = data_dir() if database.startswith("md:") else Path(database).parent
     return folder / "dashboard.html"
 
 

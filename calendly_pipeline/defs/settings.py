@@ -11,7 +11,7 @@ from pydantic import Field
 
 from calendly_pipeline import settings
 from calendly_pipeline.defs.partitions import WINDOW
-from calendly_pipeline.settings import DATA_DIR, PII_MODES, number
+from calendly_pipeline.settings import PII_MODES, data_dir, number
 from calendly_pipeline.transforms.utilization import UtilizationConfig
 
 # User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
@@ -20,7 +20,7 @@ USER_WEBHOOKS_EVERY_DAYS = 7
 
 def _salt_file_value() -> str:
     """A per-installation salt kept under data/ (mode 0600) so hashes stay stable across runs."""
-    path = DATA_DIR / ".pii_salt"
+    path = data_dir() / ".pii_salt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -38,7 +38,7 @@ class SyncSettings(dg.ConfigurableResource):
         "no-shows and reschedules (env CALENDLY_TRAILING_DAYS).",
     )
     invitee_pii: str = Field(
-        default=os.environ.get("CALENDLY_INVITEE_PII", "hash"),
+        default="hash",
         description="hash (default): invitee email stored as a salted SHA-256, name dropped; "
         "keep: stored as served; drop: email and name dropped. The email domain is always kept.",
     )
@@ -61,7 +61,7 @@ class SyncSettings(dg.ConfigurableResource):
         "price); default: the list price of the organization's plan.",
     )
     seats_purchased: int | None = Field(
-        default=settings.seats_purchased(),
+        default=None,
         description="Seats bought under contract (env CALENDLY_SEATS_PURCHASED). The API does not "
         "expose it, and a removed member's seat stays paid until someone removes it on the "
         "billing page: the dashboard costs the unassigned seats and adds them to the reclaim "
@@ -78,6 +78,16 @@ class SyncSettings(dg.ConfigurableResource):
         "use). True (default): it does, and seats used only passively are flagged for review; "
         "false: only the member's own actions count (docs/tables.md).",
     )
+
+    @classmethod
+    def from_env(cls) -> SyncSettings:
+        """The settings with the environment's values (CALENDLY_INVITEE_PII,
+        CALENDLY_SEATS_PURCHASED), read when the definitions load, never at import; as configured
+        values they are what the Launchpad scaffold shows."""
+        return cls(
+            invitee_pii=os.environ.get("CALENDLY_INVITEE_PII", "hash"),
+            seats_purchased=settings.seats_purchased(),
+        )
 
     def pii_salt(self) -> str:
         return os.environ.get("CALENDLY_PII_SALT") or _salt_file_value()

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from calendly_pipeline.dashboard import render_dashboard
-from calendly_pipeline.settings import DATA_DIR
+from calendly_pipeline.settings import data_dir
 
 pytestmark = pytest.mark.browser
 
@@ -205,8 +205,8 @@ def test_csv_download_has_the_rows(desktop: LoadedPage, tmp_path: Path) -> None:
 
 
 def test_screenshots_desktop_and_phone(desktop: LoadedPage, browser: Any) -> None:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    desktop.page.screenshot(path=DATA_DIR / "dashboard.png", full_page=True)
+    data_dir().mkdir(parents=True, exist_ok=True)
+    desktop.page.screenshot(path=data_dir() / "dashboard.png", full_page=True)
     phone = _open(browser, desktop.database, desktop.html, 390, 844)
     try:
         overflow = phone.page.evaluate(
@@ -214,10 +214,10 @@ def test_screenshots_desktop_and_phone(desktop: LoadedPage, browser: Any) -> Non
         )
         assert overflow <= 1, "the page must not scroll sideways on a phone"
         assert phone.console_errors == []
-        phone.page.screenshot(path=DATA_DIR / "dashboard-phone.png", full_page=True)
+        phone.page.screenshot(path=data_dir() / "dashboard-phone.png", full_page=True)
     finally:
         phone.page.close()
-    assert (DATA_DIR / "dashboard.png").stat().st_size > 10_000
+    assert (data_dir() / "dashboard.png").stat().st_size > 10_000
 
 
 def test_empty_organization_in_the_browser(browser: Any, empty_duckdb: str, tmp_path: Path) -> None:
