@@ -16,7 +16,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from calendly_pipeline.client import (
     CalendlyClient,
@@ -174,14 +174,6 @@ class Connection:
     client: CalendlyClient
     is_synthetic: bool
     auth_method: str
-
-    def metadata(self) -> dict[str, Any]:
-        """What every run and asset should carry about its source."""
-        return {
-            "is_synthetic": self.is_synthetic,
-            "api_host": self.client.base_url,
-            "auth_method": self.auth_method,
-        }
 
 
 def _embedded_port() -> int:

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.dashboard import figures, metrics, verdicts
 from calendly_pipeline.dashboard.data import DashboardData, load
-from calendly_pipeline.safe_text import csv_cell, markdown
+from calendly_pipeline.safe_text import csv_cell
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -61,27 +61,6 @@ class DashboardSummary:
     charts: tuple[str, ...]
     reclaim_cost_month: float = 0.0
     seats_unassigned: int = 0
-
-    def markdown(self) -> str:
-        """A small table of the headline figures for the Dagster UI."""
-        money = _money_formatter(self.currency)
-        rows = [
-            (
-                "Organization",
-                markdown(self.org_name) + (" (synthetic data)" if self.is_synthetic else ""),
-            ),
-            ("Seats paid", f"{self.seats_paid:,}"),
-            ("Seats assigned", f"{self.seats_assigned:,}"),
-            ("Active", f"{self.seats_active:,}"),
-            ("Idle", f"{self.seats_idle:,}"),
-            ("Pending invitations", f"{self.seats_pending:,}"),
-            ("Idle cost / month", money(self.idle_cost_month)),
-            ("Idle cost / year", money(self.idle_cost_year)),
-            ("Unassigned seats", f"{self.seats_unassigned:,}"),
-            ("Seats to reclaim or review", f"{self.reclaim_count:,}"),
-            ("Reclaim / month", money(self.reclaim_cost_month)),
-        ]
-        return "| figure | value |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 def _money_formatter(currency: str) -> Callable[..., str]:

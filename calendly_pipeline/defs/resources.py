@@ -18,7 +18,6 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from calendly_pipeline.client import CalendlyClient, Caller, OAuthCredentials
-from calendly_pipeline.client.check import ConnectionReport, check_connection
 from calendly_pipeline.client.errors import AuthError
 from calendly_pipeline.connection import (
     DEFAULT_BASE_URL,
@@ -186,14 +185,6 @@ class CalendlyResource(dg.ConfigurableResource):
     @property
     def is_synthetic(self) -> bool:
         return self._open().is_synthetic
-
-    def check(self) -> ConnectionReport:
-        """The `calendly-pipeline check` report, for an asset check or a `connection` asset."""
-        return check_connection(self.get_client(), is_synthetic=self.is_synthetic)
-
-    def connection_metadata(self) -> dict[str, Any]:
-        """`is_synthetic`, API host and auth method, for run and asset metadata."""
-        return self._open().metadata()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from calendly_pipeline.transforms._frames import Frames, dates, live, require
+from calendly_pipeline.transforms._frames import dates
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.utilization import STATUSES
 
@@ -62,33 +62,6 @@ def orphans_result(live: int, orphans: int, examples: Iterable[object]) -> Check
     if orphans:
         return False, f"{orphans} invitee(s) without a live event: " + _listing(examples)
     return True, f"all {live} invitees belong to a live event"
-
-
-def check_events_have_hosts(frames: Frames) -> CheckResult:
-    """A live event without a host credits nobody's activity or feature use."""
-    events = live(require(frames, "scheduled_events", ["uri", "deleted_at"]))
-    hosts = require(frames, "event_hosts", ["event_uri"])
-    hostless = events.loc[~events["uri"].isin(hosts["event_uri"]), "uri"]
-    if len(hostless):
-        return False, f"{len(hostless)} live event(s) without a host: {_listing(hostless)}"
-    return True, f"all {len(events)} live events have a host"
-
-
-def check_cancellations_attributed(frames: Frames) -> CheckResult:
-    """A canceled event needs `canceler_type` host|invitee, or it fits neither activity column."""
-    events = live(
-        require(frames, "scheduled_events", ["uri", "status", "canceler_type", "deleted_at"])
-    )
-    bad = events[
-        events["status"].eq("canceled").fillna(False)
-        & ~events["canceler_type"].isin(["host", "invitee"])
-    ]
-    if len(bad):
-        return False, (
-            f"{len(bad)} canceled event(s) without canceler_type host|invitee: "
-            + _listing(bad["uri"])
-        )
-    return True, "every canceled event names who canceled"
 
 
 def check_seat_arithmetic(seats: pd.DataFrame) -> CheckResult:

@@ -53,14 +53,6 @@ def test_empty_organization_renders_messages(empty_duckdb: str, tmp_path: Path) 
     assert set(summary.charts) == {"adoption", "trend", "history"}
 
 
-def test_summary_markdown_carries_the_headline(built_duckdb: str, tmp_path: Path) -> None:
-    summary = render_dashboard(built_duckdb, tmp_path / "dashboard.html")
-    md = summary.markdown()
-    assert f"| Seats paid | {summary.seats_paid:,} |" in md
-    assert f"| Idle cost / year | ${summary.idle_cost_year:,.0f} |" in md
-    assert "(synthetic data)" in md
-
-
 def test_missing_file_names_it(tmp_path: Path) -> None:
     missing = tmp_path / "nope.duckdb"
     with pytest.raises(DashboardError, match=re.escape(str(missing))):
