@@ -116,6 +116,7 @@ def validate_environment() -> None:
     """
     SyncWindowSettings.from_env()
     seats_purchased()
+    user_webhooks_every_days()
     pii = os.environ.get("CALENDLY_INVITEE_PII")
     if pii and pii not in PII_MODES:
         raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {', '.join(PII_MODES)}")
@@ -124,6 +125,17 @@ def validate_environment() -> None:
         parts = urlsplit(value or "")
         if value and (parts.scheme not in ("http", "https") or not parts.netloc):
             raise SettingsError(f"{name}={value!r} is not an http(s) URL (e.g. https://host)")
+
+
+# User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
+USER_WEBHOOKS_EVERY_DAYS = 7
+
+
+def user_webhooks_every_days() -> int:
+    """`CALENDLY_USER_WEBHOOKS_EVERY_DAYS`: days between two reads of the user-scope webhook
+    subscriptions; 0 reads them on every run."""
+    raw = os.environ.get("CALENDLY_USER_WEBHOOKS_EVERY_DAYS")
+    return number("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", raw, USER_WEBHOOKS_EVERY_DAYS, minimum=0)
 
 
 def seats_purchased() -> int | None:

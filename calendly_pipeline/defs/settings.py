@@ -14,9 +14,6 @@ from calendly_pipeline.defs.partitions import WINDOW
 from calendly_pipeline.settings import PII_MODES, data_dir, number
 from calendly_pipeline.transforms.utilization import UtilizationConfig
 
-# User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
-USER_WEBHOOKS_EVERY_DAYS = 7
-
 
 def _salt_file_value() -> str:
     """A per-installation salt kept under data/ (mode 0600) so hashes stay stable across runs."""
@@ -43,12 +40,7 @@ class SyncSettings(dg.ConfigurableResource):
         "keep: stored as served; drop: email and name dropped. The email domain is always kept.",
     )
     user_webhooks_every_days: int = Field(
-        default_factory=lambda: number(
-            "CALENDLY_USER_WEBHOOKS_EVERY_DAYS",
-            os.environ.get("CALENDLY_USER_WEBHOOKS_EVERY_DAYS"),
-            USER_WEBHOOKS_EVERY_DAYS,
-            minimum=0,
-        ),
+        default_factory=settings.user_webhooks_every_days,
         description="Days between two reads of the user-scope webhook subscriptions (one request "
         "per seat); runs in between keep the stored ones. 0: every run (env "
         "CALENDLY_USER_WEBHOOKS_EVERY_DAYS).",
@@ -103,7 +95,7 @@ class SyncSettings(dg.ConfigurableResource):
         days = number(
             "user_webhooks_every_days",
             self.user_webhooks_every_days,
-            USER_WEBHOOKS_EVERY_DAYS,
+            settings.USER_WEBHOOKS_EVERY_DAYS,
             minimum=0,
         )
         return timedelta(days=days)

@@ -45,6 +45,7 @@ def _env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
         ("CALENDLY_TRAILING_DAYS", "abc"),
         ("CALENDLY_API_BASE_URL", "api.calendly.com"),
         ("CALENDLY_INVITEE_PII", "yes"),
+        ("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", "weekly"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable_before_the_run(
