@@ -24,8 +24,6 @@ from tenacity import (
     wait_exponential,
 )
 
-from calendly_pipeline import settings
-
 log = logging.getLogger(__name__)
 
 READER_WAIT_SECONDS = 10.0
@@ -55,12 +53,13 @@ class ReadOnlyLocationError(DatabaseError):
     """The database or its folder cannot be written."""
 
 
-def resolve_database(database: str | os.PathLike[str] | None = None) -> str:
-    """The database to open: `database`, else `CALENDLY_DUCKDB_PATH`, else `data/calendly.duckdb`.
+def resolve_database(database: str | os.PathLike[str]) -> str:
+    """The database to open (the caller resolves `CALENDLY_DUCKDB_PATH`: see
+    `settings.duckdb_database`, so storage reads no setting itself).
 
     MotherDuck (`md:...`) and `:memory:` pass through untouched: they are not paths.
     """
-    value = os.fspath(database) if database is not None else settings.duckdb_database()
+    value = os.fspath(database)
     if is_remote(value):
         return value
     return str(Path(value).expanduser())
@@ -169,7 +168,7 @@ def _log_wait(state: RetryCallState) -> None:
 
 
 def connect(
-    database: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str],
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,
@@ -208,7 +207,7 @@ def connect(
 
 @contextmanager
 def connection(
-    database: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str],
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,

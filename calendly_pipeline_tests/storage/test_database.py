@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from calendly_pipeline import settings
 from calendly_pipeline.storage import database, migrations, reads
 
 CANARY = "tok_canary_5f1e"
@@ -21,7 +22,7 @@ CANARY = "tok_canary_5f1e"
 def test_md_uri_passes_through_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     uri = f"md:calendly?motherduck_token={CANARY}"
     monkeypatch.setenv("CALENDLY_DUCKDB_PATH", uri)
-    assert database.resolve_database() == uri
+    assert database.resolve_database(settings.duckdb_database()) == uri
     database.prepare_location(uri)  # no path operation on it
     assert not Path("md:calendly").exists()
     assert CANARY not in database.display_name(uri)
@@ -34,11 +35,11 @@ def test_path_from_environment_and_parent_folder_created(
 ) -> None:
     target = tmp_path / "nested" / "deeper" / "calendly.duckdb"
     monkeypatch.setenv("CALENDLY_DUCKDB_PATH", str(target))
-    assert database.resolve_database() == str(target)
-    with database.connection() as conn:
+    assert database.resolve_database(settings.duckdb_database()) == str(target)
+    with database.connection(settings.duckdb_database()) as conn:
         migrations.migrate(conn)
     assert target.is_file()
-    with database.connection(read_only=True) as conn:
+    with database.connection(settings.duckdb_database(), read_only=True) as conn:
         assert reads.table_counts(conn)["raw.scheduled_events"] == 0
 
 
