@@ -179,6 +179,7 @@ def sync(
     from rich.console import Console
 
     from calendly_pipeline.connection import ConnectionSettings, log_to_terminal, shown
+    from calendly_pipeline.dagster_home import open_instance
     from calendly_pipeline.settings import (
         SettingsError,
         dashboard_path,
@@ -201,7 +202,12 @@ def sync(
         raise typer.Exit(2) from None
     log_to_terminal(console)
     with sync_progress(console) as progress:
-        outcome = run_sync(first, last, progress.step, on_warning=progress.warning)
+        instance = open_instance()
+        from calendly_pipeline.definitions import defs  # after open_instance sets DAGSTER_HOME
+
+        outcome = run_sync(
+            first, last, progress.step, on_warning=progress.warning, defs=defs, instance=instance
+        )
         progress.finish(outcome.success)
     if not outcome.success:
         console.print(

@@ -133,20 +133,18 @@ def run_sync(
     on_progress: Callable[[str, int, int], None] | None = None,
     *,
     on_warning: Callable[[str], None] | None = None,
-    defs: dg.Definitions | None = None,
+    defs: dg.Definitions,
     instance: dg.DagsterInstance | None = None,
 ) -> SyncOutcome:
     """Materialize every asset over [start, end] in one run; report steps as they finish and
     the steps' warnings as they are logged (the messages are raw: names, server text).
 
-    By default the run lands in DAGSTER_HOME (data/dagster_home) with the definitions built
-    from the environment, exactly as `dagster dev` would load them.
+    By default the run lands in DAGSTER_HOME (data/dagster_home); `defs` is the caller's (the
+    CLI passes `calendly_pipeline.definitions.defs`, exactly as `dagster dev` loads them).
     """
     first, last = partition_range(start, end)
     if instance is None:
         instance = open_instance()
-    if defs is None:
-        from calendly_pipeline.definitions import defs  # after DAGSTER_HOME is set
     reclaim_dead_runs(instance)
 
     job = defs.resolve_job_def("daily_sync")
