@@ -280,6 +280,7 @@ def render_dashboard(
         else info.get("api_host") or "unknown",
         is_synthetic=bool(info.get("is_synthetic")),
         synced_at=_when(info.get("synced_at")),
+        ran_at=_when(info.get("ran_at")) if info.get("ran_at") else "not recorded",
         as_of=_when(data.as_of),
         covered_window=verdicts.covered_window(data),
         seats_unknown=verdicts.unknown_seats(data),

@@ -8,6 +8,7 @@ that can have more than one host, user-scope webhooks on a cadence (docs/scaling
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -258,6 +259,7 @@ def _record_sync_info(
         org_name=_value(org["name"]),
         plan=_value(org["plan"]),
         synced_at=client.server_now,
+        ran_at=datetime.now(UTC),
         is_synthetic=calendly.is_synthetic,
         api_host=urlsplit(client.base_url).netloc,
     )

@@ -21,6 +21,7 @@ from calendly_pipeline.storage.raw_tables import (
     RAW_TABLES,
     REJECTED_RECORDS,
     SCHEMA_MIGRATIONS,
+    SYNC_INFO,
 )
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.storage.writes import transaction
@@ -89,6 +90,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         6,
         "meta.event_coverage: which days of events were synced, and when (issue 18)",
         create_tables([coverage.EVENT_COVERAGE]),
+    ),
+    Migration(
+        7,
+        "meta.sync_info.ran_at: when the sync ran by our clock, beside the API's (issue 16)",
+        add_columns(SYNC_INFO, "ran_at"),
     ),
 )
 

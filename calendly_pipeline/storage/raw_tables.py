@@ -491,6 +491,11 @@ SYNC_INFO = TableSpec(
         _text("org_name", "Organization name."),
         _text("plan", "Calendly plan at sync time."),
         _ts("synced_at", "When the latest sync finished"),
+        _ts(
+            "ran_at",
+            "When our latest sync ran, by the clock of the machine that ran it (`synced_at` is "
+            "the API's clock, the `as_of` of every figure)",
+        ),
         Column(
             "is_synthetic",
             "BOOLEAN",
