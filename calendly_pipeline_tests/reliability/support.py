@@ -159,12 +159,23 @@ def served(sandbox: Sandbox, route: str) -> int:
 # -- the command line ---------------------------------------------------------------------------
 
 
-def dagster_home() -> Path:
-    """A fresh DAGSTER_HOME on tmpfs (SQLite commits are free there), removed at exit."""
+def scratch_dir(prefix: str) -> Path:
+    """A fresh folder on tmpfs (SQLite commits are free there), removed at exit."""
     shm = Path("/dev/shm")
-    home = tempfile.mkdtemp(prefix="dagster_home_cli_", dir=shm if shm.is_dir() else None)
-    atexit.register(shutil.rmtree, home, True)
-    return Path(home)
+    folder = tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() else None)
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
+
+
+def dagster_home() -> Path:
+    """A fresh DAGSTER_HOME."""
+    return scratch_dir("dagster_home_cli_")
+
+
+def data_dir() -> Path:
+    """A fresh CALENDLY_DATA_DIR: the warehouse, dashboard and salt of one CLI test. A warehouse
+    shared between tests would hold another sandbox's organization or URIs."""
+    return scratch_dir("calendly_data_cli_")
 
 
 def cli_env(**overrides: str | None) -> dict[str, str]:

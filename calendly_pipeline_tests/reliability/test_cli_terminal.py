@@ -19,6 +19,7 @@ from calendly_pipeline_tests.reliability.support import (
     cli,
     cli_env,
     dagster_home,
+    data_dir,
     sync_args,
 )
 
@@ -28,6 +29,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 def _env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
     values: dict[str, str | None] = {
         "DAGSTER_HOME": str(dagster_home()),
+        "CALENDLY_DATA_DIR": str(data_dir()),
         "CALENDLY_API_BASE_URL": sb.base_url,
         "CALENDLY_API_TOKEN": sb.tokens["owner"],
         "CALENDLY_CLIENT_ID": None,
