@@ -12,20 +12,7 @@ from datetime import datetime
 import duckdb
 
 from calendly_pipeline.storage.naming import run, table_ref
-from calendly_pipeline.storage.spec import Column, TableSpec
-
-COLLECTION_READS = TableSpec(
-    "meta",
-    "collection_reads",
-    "When each part of a collection read on a cadence was last read in full (API clock, UTC).",
-    (
-        Column("part", "VARCHAR", "The part, e.g. `webhook_subscriptions/user`.", False),
-        Column("read_at", "TIMESTAMPTZ", "API clock of the run that last read it in full.", False),
-    ),
-    primary_key=("part",),
-)
-
-TABLES: tuple[TableSpec, ...] = (COLLECTION_READS,)
+from calendly_pipeline.storage.raw_tables import COLLECTION_READS
 
 
 def last_read(

@@ -14,25 +14,7 @@ import duckdb
 import pandas as pd
 
 from calendly_pipeline.storage.naming import table_ref
-from calendly_pipeline.storage.spec import Column, TableSpec
-
-EVENT_COVERAGE = TableSpec(
-    "meta",
-    "event_coverage",
-    "One row per UTC day of event start times the events step has read, with the API clock of "
-    "the latest read. A day read at or after its end holds every meeting of that day; the "
-    "utilization model calls a seat idle only when the days of its idle window are covered.",
-    (
-        Column("day", "DATE", "UTC day of event start times that was read.", False),
-        Column(
-            "synced_at",
-            "TIMESTAMPTZ",
-            "API clock of the latest read of the day's events (`raw.scheduled_events`).",
-            False,
-        ),
-    ),
-    primary_key=("day",),
-)
+from calendly_pipeline.storage.raw_tables import EVENT_COVERAGE
 
 
 def record_event_days(

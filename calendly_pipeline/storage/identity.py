@@ -20,51 +20,10 @@ import duckdb
 import pandas as pd
 
 from calendly_pipeline.storage.naming import run, table_ref
-from calendly_pipeline.storage.raw_tables import SYNC_INFO
-from calendly_pipeline.storage.spec import Column, TableSpec
+from calendly_pipeline.storage.raw_tables import CONNECTION_STATUS, SYNC_INFO, WAREHOUSE_OWNER
 from calendly_pipeline.storage.writes import transaction
 
 ANOTHER_FILE = "set CALENDLY_DUCKDB_PATH to another file to sync it"
-
-WAREHOUSE_OWNER = TableSpec(
-    "meta",
-    "warehouse_owner",
-    "The one organization this warehouse holds, recorded by its first sync; a sync of another "
-    "organization, or synthetic data into real data (or the reverse), is refused.",
-    (
-        Column(
-            "org_uuid", "VARCHAR", "UUID of the organization (the last part of its URI).", False
-        ),
-        Column("org_name", "VARCHAR", "Organization name when it was recorded."),
-        Column("is_synthetic", "BOOLEAN", "TRUE for the embedded sandbox's generated data.", False),
-        Column("api_host", "VARCHAR", "Host name of the API first synced from."),
-        Column("claimed_at", "TIMESTAMPTZ", "When the first sync recorded it (UTC)."),
-    ),
-    primary_key=("org_uuid",),
-)
-
-CONNECTION_STATUS = TableSpec(
-    "meta",
-    "connection_status",
-    "One row: how the pipeline last connected to Calendly, and whether it needs a Reconnect.",
-    (
-        Column("method", "VARCHAR", "`personal access token`, `OAuth` or the sandbox."),
-        Column("connected_as", "VARCHAR", "Name and e-mail of the user whose token is used."),
-        Column("role", "VARCHAR", "That user's role in the organization."),
-        Column("organization", "VARCHAR", "Organization name."),
-        Column("connected_since", "TIMESTAMPTZ", "When `calendly-pipeline connect` ran (OAuth)."),
-        Column("last_success_at", "TIMESTAMPTZ", "Last time a run authenticated (UTC)."),
-        Column(
-            "reconnect_needed_since",
-            "TIMESTAMPTZ",
-            "First refused authentication since the last success; NULL when connected (UTC).",
-        ),
-        Column("last_error", "VARCHAR", "The one-line cause of that refusal (never a token)."),
-    ),
-    primary_key=(),
-)
-
-TABLES = (WAREHOUSE_OWNER, CONNECTION_STATUS)
 
 
 class WarehouseOwnedByAnother(Exception):

@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from calendly_pipeline.storage import collection_reads, coverage, identity
 from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
 from calendly_pipeline.storage.raw_tables import (
+    COLLECTION_READS,
+    CONNECTION_STATUS,
+    EVENT_COVERAGE,
     META_TABLES,
     RAW_TABLES,
     REJECTED_RECORDS,
     SCHEMA_MIGRATIONS,
     SYNC_INFO,
+    WAREHOUSE_OWNER,
 )
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.storage.writes import transaction
@@ -79,17 +82,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         4,
         "meta.warehouse_owner and meta.connection_status: one organization per warehouse, "
         "and the connection card",
-        create_tables(identity.TABLES),
+        create_tables([WAREHOUSE_OWNER, CONNECTION_STATUS]),
     ),
     Migration(
         5,
         "meta.collection_reads: when a collection read on a cadence was last read (issue 17)",
-        create_tables(collection_reads.TABLES),
+        create_tables([COLLECTION_READS]),
     ),
     Migration(
         6,
         "meta.event_coverage: which days of events were synced, and when (issue 18)",
-        create_tables([coverage.EVENT_COVERAGE]),
+        create_tables([EVENT_COVERAGE]),
     ),
     Migration(
         7,

@@ -575,10 +575,81 @@ REJECTED_RECORDS = TableSpec(
     primary_key=("table_name", "record_id"),
 )
 
+WAREHOUSE_OWNER = TableSpec(
+    "meta",
+    "warehouse_owner",
+    "The one organization this warehouse holds, recorded by its first sync; a sync of another "
+    "organization, or synthetic data into real data (or the reverse), is refused.",
+    (
+        Column(
+            "org_uuid", "VARCHAR", "UUID of the organization (the last part of its URI).", False
+        ),
+        Column("org_name", "VARCHAR", "Organization name when it was recorded."),
+        Column("is_synthetic", "BOOLEAN", "TRUE for the embedded sandbox's generated data.", False),
+        Column("api_host", "VARCHAR", "Host name of the API first synced from."),
+        Column("claimed_at", "TIMESTAMPTZ", "When the first sync recorded it (UTC)."),
+    ),
+    primary_key=("org_uuid",),
+)
+
+CONNECTION_STATUS = TableSpec(
+    "meta",
+    "connection_status",
+    "One row: how the pipeline last connected to Calendly, and whether it needs a Reconnect.",
+    (
+        Column("method", "VARCHAR", "`personal access token`, `OAuth` or the sandbox."),
+        Column("connected_as", "VARCHAR", "Name and e-mail of the user whose token is used."),
+        Column("role", "VARCHAR", "That user's role in the organization."),
+        Column("organization", "VARCHAR", "Organization name."),
+        Column("connected_since", "TIMESTAMPTZ", "When `calendly-pipeline connect` ran (OAuth)."),
+        Column("last_success_at", "TIMESTAMPTZ", "Last time a run authenticated (UTC)."),
+        Column(
+            "reconnect_needed_since",
+            "TIMESTAMPTZ",
+            "First refused authentication since the last success; NULL when connected (UTC).",
+        ),
+        Column("last_error", "VARCHAR", "The one-line cause of that refusal (never a token)."),
+    ),
+    primary_key=(),
+)
+
+COLLECTION_READS = TableSpec(
+    "meta",
+    "collection_reads",
+    "When each part of a collection read on a cadence was last read in full (API clock, UTC).",
+    (
+        Column("part", "VARCHAR", "The part, e.g. `webhook_subscriptions/user`.", False),
+        Column("read_at", "TIMESTAMPTZ", "API clock of the run that last read it in full.", False),
+    ),
+    primary_key=("part",),
+)
+
+EVENT_COVERAGE = TableSpec(
+    "meta",
+    "event_coverage",
+    "One row per UTC day of event start times the events step has read, with the API clock of "
+    "the latest read. A day read at or after its end holds every meeting of that day; the "
+    "utilization model calls a seat idle only when the days of its idle window are covered.",
+    (
+        Column("day", "DATE", "UTC day of event start times that was read.", False),
+        Column(
+            "synced_at",
+            "TIMESTAMPTZ",
+            "API clock of the latest read of the day's events (`raw.scheduled_events`).",
+            False,
+        ),
+    ),
+    primary_key=("day",),
+)
+
 META_TABLES: tuple[TableSpec, ...] = (
     SCHEMA_MIGRATIONS,
     SYNC_INFO,
     SYNC_RUNS,
     INVITEE_SYNC,
     REJECTED_RECORDS,
+    WAREHOUSE_OWNER,
+    CONNECTION_STATUS,
+    COLLECTION_READS,
+    EVENT_COVERAGE,
 )
