@@ -237,7 +237,8 @@ def _connection_card(data: DashboardData) -> dict[str, Any] | None:
         "connected_since": _when(status["connected_since"])
         if status.get("connected_since") is not None
         else None,
-        "last_sync": _when(data.sync_info.get("synced_at")),
+        # Our clock, as the header's "Synced" (the API clock can be far from it, as in the sandbox).
+        "last_sync": _when(data.sync_info.get("ran_at") or data.sync_info.get("synced_at")),
         "reconnect_since": _when(since) if since is not None else None,
         "last_error": status.get("last_error") or "",
         "command": RECONNECT_COMMAND,

@@ -18,8 +18,10 @@ def test_sync_records_and_shows_when_it_ran_beside_the_api_clock(
     assert now - timedelta(hours=3) < ran_at <= now
     assert synced_at.date() == AS_OF != ran_at.date()
     page = synced_dashboard.read_text()
-    shown = dict(re.findall(r'data-field="(ran_at|synced_at)">([^<]+)<', page))
+    shown = dict(re.findall(r'data-field="(ran_at|synced_at|last_sync)">([^<]+)<', page))
+    ours = f"{ran_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     assert shown == {
-        "ran_at": f"{ran_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        "ran_at": ours,
         "synced_at": f"{synced_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        "last_sync": ours,  # the connection card tells the same time as the header
     }

@@ -29,7 +29,10 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 def _env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
     values: dict[str, str | None] = {
         "DAGSTER_HOME": str(dagster_home()),
+        # Its own warehouse: a session fixture's CALENDLY_DUCKDB_PATH holds another organization.
         "CALENDLY_DATA_DIR": str(data_dir()),
+        "CALENDLY_DUCKDB_PATH": None,
+        "CALENDLY_DASHBOARD_PATH": None,
         "CALENDLY_API_BASE_URL": sb.base_url,
         "CALENDLY_API_TOKEN": sb.tokens["owner"],
         "CALENDLY_CLIENT_ID": None,
