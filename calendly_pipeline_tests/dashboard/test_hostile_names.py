@@ -73,7 +73,8 @@ def test_no_link_from_a_name_and_the_name_is_shown_literally(page: Any) -> None:
     shown = page.evaluate(
         """(needle) => Array.from(document.querySelectorAll('[data-chart] svg text'))
             .filter(t => t.textContent.includes(needle))
-            .map(t => [t.closest('[data-chart]').dataset.chart, t.getBoundingClientRect().width])""",
+            .map(t => [t.closest('[data-chart]').dataset.chart,
+                       t.getBoundingClientRect().width])""",
         PHISH,
     )
     charts = {chart for chart, width in shown if width > 0}
