@@ -16,9 +16,8 @@ import requests
 from calendly_pipeline.sandbox import Sandbox
 from calendly_pipeline_tests.pipeline.test_webserver import (
     DAGSTER,
-    LOCATION_STATUS,
     _free_port,
-    _graphql,
+    wait_for_location,
     webserver_env,
 )
 
@@ -57,18 +56,7 @@ def test_ui_runs_without_a_venv_on_path_and_sigterm_stops_everything(
     url = f"http://127.0.0.1:{port}/graphql"
     home = env["DAGSTER_HOME"]
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                entries = _graphql(url, LOCATION_STATUS)["workspaceOrError"]["locationEntries"]
-                if entries and entries[0]["locationOrLoadError"]:
-                    break
-            except (requests.ConnectionError, requests.HTTPError):
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail("calendly-pipeline ui did not serve within 180 s:\n" + log.read_text())
+        wait_for_location(url, process, log)
         started = _processes_with(home) - {process.pid}
         assert len(started) >= 3, "expected dagster dev, its webserver and daemon"
 

@@ -62,6 +62,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_location(url: str, process: subprocess.Popen, log: Path, seconds: int = 180) -> None:
+    """Until the webserver at `url` serves the code location; fails with the server's log."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            entries = _graphql(url, LOCATION_STATUS)["workspaceOrError"]["locationEntries"]
+            if entries and entries[0]["locationOrLoadError"]:
+                return
+        except (requests.ConnectionError, requests.HTTPError):
+            pass
+        time.sleep(1)
+    pytest.fail(
+        f"the webserver did not serve the code location within {seconds} s:\n" + log.read_text()
+    )
+
+
 def _graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     response = requests.post(url, json={"query": query, "variables": variables or {}}, timeout=30)
     response.raise_for_status()
@@ -104,18 +121,7 @@ def dagster_dev(tmp_path: Path, webserver_env: dict[str, str]) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/graphql"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
-            try:
-                entries = _graphql(url, LOCATION_STATUS)["workspaceOrError"]["locationEntries"]
-                if entries and entries[0]["locationOrLoadError"]:
-                    break
-            except (requests.ConnectionError, requests.HTTPError):
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail("dagster dev did not serve the code location within 180 s")
+        wait_for_location(url, process, tmp_path / "dagster_dev.log")
         yield url
     finally:
         os.killpg(process.pid, 15)
