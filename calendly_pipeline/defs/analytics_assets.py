@@ -21,6 +21,7 @@ from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
+    FEEDS,
     SMALL_TABLES,
     summarize_chunks,
     tables_from_summary,
@@ -31,36 +32,6 @@ from calendly_pipeline.transforms.summary import EVENT_CHUNK_COLUMNS
 ANALYTICS_GROUP = "utilization"
 
 SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}
-
-# Which raw tables each analytics table is computed from (`transforms.model`), so the lineage
-# graph draws those edges only, instead of every raw table into every analytics table.
-# Feature uses come from the events, their invitees, event types, webhooks and the activity log;
-# seats from the roster, its snapshots, invitations, groups and everything that counts as activity.
-_USES = (
-    "scheduled_events",
-    "invitees",
-    "event_types",
-    "webhook_subscriptions",
-    "activity_log_entries",
-)
-_SEATS = (
-    *_USES,
-    "organizations",
-    "organization_memberships",
-    "membership_snapshots",
-    "organization_invitations",
-    "groups",
-    "group_relationships",
-)
-FEEDS: dict[str, tuple[str, ...]] = {
-    "seat_utilization": _SEATS,
-    "seat_history": _SEATS,
-    "plan_options": _SEATS,
-    "org_feature_adoption": _SEATS,
-    "feature_adoption": (*_USES, "organization_memberships", "membership_snapshots"),
-    "daily_activity": ("scheduled_events", "invitees"),
-    "event_type_usage": ("event_types", "scheduled_events", "invitees"),
-}
 
 
 @dg.multi_asset(

@@ -50,6 +50,20 @@ SMALL_TABLES = (
     "webhook_subscriptions",
     "activity_log_entries",
 )
+_EVENTS = ("scheduled_events", "invitees")
+# The raw tables each analytics table is computed from, for the lineage graph. Seats read every
+# table the model reads; feature uses come from the events, event types, webhooks and the log.
+_USES = (*_EVENTS, "event_types", "webhook_subscriptions", "activity_log_entries")
+_SEATS = (*SMALL_TABLES, *_EVENTS)
+FEEDS: dict[str, tuple[str, ...]] = {
+    "seat_utilization": _SEATS,
+    "seat_history": _SEATS,
+    "plan_options": _SEATS,
+    "org_feature_adoption": _SEATS,
+    "feature_adoption": (*_USES, "organization_memberships", "membership_snapshots"),
+    "daily_activity": _EVENTS,
+    "event_type_usage": ("event_types", *_EVENTS),
+}
 
 
 def summarize_chunks(
