@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from calendly_pipeline.client import CalendlyClient, Caller, OAuthCredentials
+from calendly_pipeline.client.api import CalendlyAPI
 from calendly_pipeline.client.errors import AuthError
 from calendly_pipeline.connection import (
     DEFAULT_BASE_URL,
@@ -172,6 +173,11 @@ class CalendlyResource(dg.ConfigurableResource):
                 )
             self._caller = caller
         return self._caller
+
+    def api(self, warehouse: DuckDBResource) -> CalendlyAPI:
+        """The typed endpoints for this step, once the token and the warehouse's organization
+        are checked (`caller`)."""
+        return CalendlyAPI(self.get_client(), self.caller(warehouse).organization_uri)
 
     def _connected_since(self) -> datetime | None:
         """When `calendly-pipeline connect` stored the OAuth connection (None for a PAT)."""
