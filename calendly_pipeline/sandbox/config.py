@@ -161,6 +161,10 @@ class SandboxConfig:
     rate_limit_per_minute: int = 500
     faults: FaultConfig = field(default_factory=FaultConfig)
     wild: WildData = field(default_factory=WildData)
+    # The activity log (served on Enterprise only) records each generated removal: an entry
+    # `generate.REMOVAL_ENTRY` naming the removed member in `details` (docs/sandbox.md,
+    # "Removals in the activity log"). Off: the log holds no removal, as before.
+    log_removals: bool = False
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -204,6 +205,7 @@ class ActivityEntry:
     action: str
     details: dict
     event_type: int | None = None  # an `EventType` entry: the type edited (served in details)
+    member: int | None = None  # a removal entry: the member removed (served in details)
 
 
 @dataclass
@@ -1112,6 +1114,29 @@ def type_edit(idx: int, et: EventType, at_us: int, admin: int) -> ActivityEntry:
     return ActivityEntry(idx, at_us, actor, "EventType", "Updated", {}, et.idx)
 
 
+# How the sandbox names a member's removal in the activity log. Calendly's spec enumerates no
+# namespace/action (its one example is `User.Add`): this mirrors it and is the pipeline's default
+# guess (`SyncSettings.removal_entry_names`), not a documented Calendly value.
+REMOVAL_ENTRY = ("User", "Remove")
+
+
+def removal_entry(idx: int, member: int, at_us: int, admin: int) -> ActivityEntry:
+    """The activity-log entry of the admin removing `member` at `at_us`."""
+    namespace, action = REMOVAL_ENTRY
+    return ActivityEntry(idx, at_us, admin, namespace, action, {}, member=member)
+
+
+def served_details(entry: ActivityEntry, users: list[User], uri: Callable[[str, int], str]) -> dict:
+    """An entry's `details` as served: the event type edited, the member removed (by URI and
+    e-mail, the keys the pipeline's `removal_member_keys` read first)."""
+    details = dict(entry.details)
+    if entry.event_type is not None:
+        details["event_type"] = uri("event_type", entry.event_type)
+    if entry.member is not None:
+        details |= {"user": uri("user", entry.member), "email": users[entry.member].email}
+    return details
+
+
 def with_type_edits(
     entries: list[ActivityEntry], ets: list[EventType], admin: int, since_us: int
 ) -> list[ActivityEntry]:
@@ -1154,8 +1179,10 @@ def _form_questions(topic: str) -> list[dict]:
     ]
 
 
-def build(seed: int, as_of: date, scale: Scale, plan: str) -> OrgData:
-    """Generate the organization; pure function of its arguments."""
+def build(seed: int, as_of: date, scale: Scale, plan: str, log_removals: bool = False) -> OrgData:
+    """Generate the organization; pure function of its arguments. `log_removals`: the activity
+    log records every removal (`SandboxConfig.log_removals`); no random draw, so the rest of the
+    organization is the same either way."""
     b = _Builder(seed, as_of, scale, plan)
     users = b.users()
     groups, rels = b.groups(users)
@@ -1167,7 +1194,12 @@ def build(seed: int, as_of: date, scale: Scale, plan: str) -> OrgData:
     members = [u for u in users if u.removed_us is None]
     owner = members[0]
     admin = next(u for u in members if u.role == "admin" and u.archetype in ("power", "regular"))
-    activity = with_type_edits(b.activity(users), ets, admin.idx, b.hist_start)
+    removals = [
+        removal_entry(0, u.idx, u.removed_us, admin.idx)
+        for u in users
+        if u.removed_us is not None and log_removals
+    ]
+    activity = with_type_edits(b.activity(users) + removals, ets, admin.idx, b.hist_start)
     plain = next(u for u in members if u.role == "user" and u.archetype in ("power", "regular"))
     return OrgData(
         seed=seed,

@@ -65,7 +65,10 @@ def _build(world: World) -> dict:
     edit = np.full(n_users, NONE, dtype=np.int64)
     log = np.full(n_users, NONE, dtype=np.int64)
     served_log = d.plan == "enterprise" and len(d.activity) > 0
+    logged_removals = set()  # members whose removal the served log records (`log_removals`)
     for e in d.activity if served_log else ():
+        if e.member is not None and e.occurred_us <= now:
+            logged_removals.add(e.member)
         target = edit if e.namespace == "EventType" else log
         if e.occurred_us <= now:
             target[e.actor] = max(target[e.actor], e.occurred_us)
@@ -136,6 +139,8 @@ def _build(world: World) -> dict:
                 "user_uri": world.uri("user", u.idx),
                 "email": u.email,
                 "removed_at": fmt_us(u.removed_us),
+                # what the pipeline's seat tables can know of it besides roster snapshots
+                "in_activity_log": u.idx in logged_removals,
             }
             for u in d.users
             if u.removed_us is not None

@@ -26,6 +26,8 @@ from calendly_pipeline.sandbox.generate import (
     Relationship,
     User,
     build,
+    removal_entry,
+    served_details,
     type_edit,
 )
 from calendly_pipeline.sandbox.ids import (
@@ -85,7 +87,9 @@ class World:
 
     def __init__(self, cfg: SandboxConfig) -> None:
         self.cfg = cfg
-        self.data: OrgData = build(cfg.seed, cfg.resolved_as_of, cfg.resolved_scale, cfg.plan)
+        self.data: OrgData = build(
+            cfg.seed, cfg.resolved_as_of, cfg.resolved_scale, cfg.plan, cfg.log_removals
+        )
         self.codec = UuidCodec(cfg.seed)
         self.base = ""
         self.lock = threading.RLock()
@@ -781,9 +785,7 @@ class World:
                 "display_name": actor.name,
                 "alternative_identifier": actor.email,
             },
-            "details": e.details
-            if e.event_type is None
-            else {**e.details, "event_type": self.uri("event_type", e.event_type)},
+            "details": served_details(e, self.data.users, self.uri),
             "fully_qualified_name": f"{e.namespace}.{e.action}",
             "uri": self.uri("activity", idx),
             "namespace": e.namespace,
@@ -1041,6 +1043,9 @@ class World:
             if u.role == "owner":
                 raise ValueError("the organization owner cannot be removed")
             u.removed_us = u.updated_us = self.now_us
+            if self.cfg.log_removals:  # the log records it (served on Enterprise)
+                entry = removal_entry(len(self.data.activity), idx, self.now_us, self.data.admin)
+                self.data.activity.append(entry)
             for et in self.data.event_types:
                 if et.owner_user == idx and et.deleted_us is None:
                     et.active, et.deleted_us, et.updated_us = False, self.now_us, self.now_us
