@@ -1,9 +1,196 @@
-"""Typed endpoints for the organization's collections (roster, groups, event types, ...)."""
+"""Typed endpoints for the organization's collections (roster, groups, event types, ...).
+
+Each endpoint knows its path, its query and its page size. The lists the API offers only per
+parent (hosts per event type, submissions per form, webhooks per group or user) cost one request
+per parent, so they are read on the client's pool and only where they can hold something new
+(docs/scaling.md, "Organization data at its minimum"): a solo type's host is derived from the
+type and the roster, and user-scope webhooks are read only when the caller passes the users.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from calendly_pipeline.client.api_base import Endpoints
+from calendly_pipeline.client.errors import (
+    CalendlyError,
+    InsufficientScope,
+    NotFound,
+    PermissionDenied,
+    PlanFeatureUnavailable,
+)
+
+Item = dict[str, Any]
+PAGE = 100
+HOSTS = "/event_type_memberships"
+SUBMISSIONS = "/routing_form_submissions"
+WEBHOOKS = "/webhook_subscriptions"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A parent whose own child list answered 403 or 404 (a member removed, a form deleted
+    since the parents were read): its children are unknown, so the caller sets it aside while
+    the other parents' children load."""
+
+    parent: str
+    path: str
+    params: dict[str, str]
+    status: int
+
+
+@dataclass(frozen=True)
+class Children:
+    """Children read one parent at a time, and the parents whose list was refused."""
+
+    items: list[Item]
+    refused: list[Refused]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Parents listed organization-wide with their children (the API has no org-wide list of
+    the children)."""
+
+    parents: list[Item]
+    children: Children
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user on the roster the caller has stored: what a host row names."""
+
+    uri: str
+    name: str | None
+    email: str | None
+
+
+# A parent whose children follow from the parent itself -> those children in the API's shape;
+# None when its list must be read.
+Derive = Callable[[Item], list[Item] | None]
 
 
 class OrganizationEndpoints(Endpoints):
     """Organization-level collections: paths, query parameters and per-parent fan-out."""
+
+    def organization_record(self) -> Item:
+        """The organization itself: its plan gates features and prices seats."""
+        return self.client.get(self.organization)
+
+    def memberships(self) -> Iterator[Item]:
+        """The seat roster, each membership with its user embedded (no per-user request)."""
+        return self._org_list("/organization_memberships")
+
+    def invitations(self) -> Iterator[Item]:
+        """Invitations to the organization: pending ones are seats offered, not taken."""
+        uuid = self.organization.rstrip("/").rsplit("/", 1)[-1]
+        return self.client.paginate(f"/organizations/{uuid}/invitations", {}, count=PAGE)
+
+    def groups(self) -> Iterator[Item]:
+        """Groups (departments, teams) inside the organization."""
+        return self._org_list("/groups")
+
+    def group_relationships(self) -> Iterator[Item]:
+        """Who belongs to (or administers) which group."""
+        return self._org_list("/group_relationships")
+
+    def activity_log(self) -> Iterator[Item]:
+        """The audit log (Enterprise plan), in the largest pages the API serves."""
+        return self._org_list("/activity_log_entries", count=1000)
+
+    def event_types_with_hosts(self, roster: Mapping[str, Member]) -> Family:
+        """Event types and their hosts (`/event_type_memberships`, one request per type).
+
+        A type that can have only one host (`_sole_host`) costs no request: its host comes from
+        `roster` (user URI -> member), the members the caller has stored.
+        """
+        return self._with_children(
+            "/event_types", HOSTS, "event_type", lambda t: _sole_host(t, roster)
+        )
+
+    def routing_forms_with_submissions(self) -> Family:
+        """Routing forms and their submissions (one request per form: no other way)."""
+        return self._with_children("/routing_forms", SUBMISSIONS, "form")
+
+    def webhooks(self, groups: Iterable[str], users: Iterable[str] = ()) -> Children:
+        """Webhook subscriptions at organization scope, then per group and per user (the API
+        lists each scope apart). User scope costs one request per seat, so the caller decides
+        when it is due by passing the users (none: user scope is not read)."""
+        org = self.organization
+        own = list(self._org_list(WEBHOOKS, scope="organization"))
+        scoped = [("group", uri) for uri in groups] + [("user", uri) for uri in users]
+        listed = self._fan_out(
+            WEBHOOKS, [(uri, {"organization": org, "scope": s, s: uri}) for s, uri in scoped]
+        )
+        return Children(own + listed.items, listed.refused)
+
+    def _org_list(self, path: str, count: int = PAGE, **params: str) -> Iterator[Item]:
+        """A collection filtered to this organization."""
+        return self.client.paginate(path, {"organization": self.organization, **params}, count)
+
+    def _with_children(
+        self, parent_path: str, child_path: str, child_param: str, derive: Derive | None = None
+    ) -> Family:
+        """Org-scope parents, then each parent's children; `derive` spares the request of a
+        parent whose children follow from the parent itself. A malformed parent (no URI) is
+        returned for the caller to reject, and not asked for children."""
+        parents = list(self._org_list(parent_path))
+        listed: list[tuple[str, dict[str, str]]] = []
+        derived: list[Item] = []
+        for p in parents:
+            if not (isinstance(p, dict) and isinstance(p.get("uri"), str)):
+                continue
+            known = None if derive is None else derive(p)
+            if known is None:
+                listed.append((p["uri"], {child_param: p["uri"]}))
+            else:
+                derived += known
+        children = self._fan_out(child_path, listed)
+        return Family(parents, Children(children.items + derived, children.refused))
+
+    def _fan_out(self, path: str, parents: list[tuple[str, dict[str, str]]]) -> Children:
+        """Children listed one parent at a time on the client's pool, each parent given as
+        (its URI, the query that lists its children). A 403 or 404 for one parent is reported
+        in `refused`; a plan gate, a missing OAuth scope or any other failure raises."""
+
+        def read(parent: tuple[str, dict[str, str]]) -> list[Item] | CalendlyError:
+            try:
+                return list(self.client.paginate(path, parent[1], count=PAGE))
+            except (PlanFeatureUnavailable, InsufficientScope):
+                raise
+            except (PermissionDenied, NotFound) as exc:
+                return exc
+
+        items: list[Item] = []
+        refused: list[Refused] = []
+        for (uri, params), page in zip(parents, self.client.fetch_all(read, parents), strict=True):
+            if isinstance(page, CalendlyError):
+                refused.append(Refused(uri, path, params, page.status))
+            else:
+                items += page
+        return Children(items, refused)
+
+
+def _sole_host(event_type: Item, roster: Mapping[str, Member]) -> list[Item] | None:
+    """The host of an event type that can have only one: a `solo` kind without pooling on a
+    user's own profile (REFERENCE.md section 11: `profile.owner` is that user). Its host record
+    is built from the type and the roster instead of one `/event_type_memberships` request; the
+    API lists only current members as hosts, so an owner off the roster hosts nothing. The
+    membership record's own URI and timestamps are not in the type, so they stay absent.
+    Group kinds, pooled (round robin, collective) and team types are read."""
+    profile = event_type.get("profile")
+    if not (
+        event_type.get("kind") == "solo"
+        and event_type.get("pooling_type") is None
+        and isinstance(profile, dict)
+        and profile.get("type") == "User"
+        and isinstance(profile.get("owner"), str)
+    ):
+        return None
+    owner = roster.get(profile["owner"])
+    if owner is None:
+        return []
+    member = {"uri": owner.uri, "name": owner.name, "email": owner.email}
+    return [{"event_type": event_type["uri"], "member": member}]

@@ -1,12 +1,13 @@
 """Organization-level assets: small collections re-read on every run, at their true minimum.
 
-Each is one table-spec, one fetch and one flatten; a factory builds them so that every asset
-gets the same metadata, pool, owners and plan-gate handling. Per-parent lists cost one request
-per parent, so they are read only where they can hold something new: hosts only for event types
-that can have more than one host, user-scope webhooks on a cadence (docs/scaling.md).
+Each is one call into the typed endpoints (`client/api_org.py`) and one flatten per table spec;
+a factory builds them so that every asset gets the same metadata, pool, owners and plan-gate
+handling. The endpoints read the per-parent lists only where they can hold something new
+(docs/scaling.md); this module hands them what only the warehouse knows (the stored roster and
+groups, when user-scope webhooks were last read) and sets refused parents aside.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,14 +17,9 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from calendly_pipeline.client import CalendlyClient, Caller
-from calendly_pipeline.client.errors import (
-    CalendlyError,
-    InsufficientScope,
-    NotFound,
-    PermissionDenied,
-    PlanFeatureUnavailable,
-)
+from calendly_pipeline.client.api import CalendlyAPI
+from calendly_pipeline.client.api_org import Children, Item, Member
+from calendly_pipeline.client.errors import PlanFeatureUnavailable
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.quarantine import quarantine
@@ -37,14 +33,14 @@ from calendly_pipeline.transforms.flatten import Rejects
 
 OWNERS = ["team:data-platform"]
 ORG_GROUP = "calendly_org"
+USER_WEBHOOKS = "webhook_subscriptions/user"
 
 
 @dataclass
 class Source:
     """What a fetch reads with, and what it reports back about parts read on a cadence."""
 
-    client: CalendlyClient
-    caller: Caller
+    api: CalendlyAPI
     db: DuckDBResource
     # A parent whose own list is refused goes here instead of failing the collection.
     rejects: Rejects
@@ -54,10 +50,17 @@ class Source:
     read: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def kept(self, spec: TableSpec, children: Children) -> list[Item]:
+        """The children read; each parent whose list was refused is set aside against `spec`."""
+        for r in children.refused:
+            reason = f"children not readable: {r.path} answered {r.status} for this parent"
+            item = {"parent": r.parent, "path": r.path, "params": r.params}
+            self.rejects.add(spec, item, reason, r.parent, False)
+        return children.items
 
-# source -> API items
-Fetch = Callable[[Source], Iterable[dict[str, Any]]]
-Flatten = Callable[[list[dict[str, Any]], Rejects], tuple[pd.DataFrame, ...]]
+
+# source -> the API items of each table, in the order of `Collection.specs`
+Fetch = Callable[[Source], Sequence[Iterable[Item]]]
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,9 @@ class Collection:
     name: str
     description: str
     fetch: Fetch
-    # Flatten returns one frame per table spec, in the same order as `specs`, setting records
-    # that cannot be loaded aside in the collector.
-    flatten: Flatten
+    # One flatten per table spec, in the same order as `specs`, each setting records that
+    # cannot be loaded aside in the collector.
+    flatten: tuple[Callable[..., pd.DataFrame], ...]
     specs: tuple[TableSpec, ...]
     plan_feature: str | None = None
     deps: tuple[str, ...] = ()
@@ -79,161 +82,46 @@ class Collection:
     write_partial: Callable[[Any, TableSpec, pd.DataFrame], None] | None = None
 
 
-def _org_uuid(caller: Caller) -> str:
-    return caller.organization_uri.rstrip("/").rsplit("/", 1)[-1]
+def _roster(source: Source) -> tuple[list[Item], list[Item]]:
+    """Memberships and their embedded users, one payload for both tables."""
+    members = list(source.api.memberships())
+    return members, members
 
 
-def _fan_out(
-    client: CalendlyClient,
-    path: str,
-    parents: Iterable[tuple[str, dict[str, str]]],
-    spec: TableSpec,
-    rejects: Rejects,
-) -> Iterator[dict[str, Any]]:
-    """Children listed one parent at a time (hosts per event type, submissions per form, hooks
-    per member), each parent given as (its URI, the query that lists its children).
-
-    A parent whose list answers 403 or 404 (a member removed, a form deleted since the parents
-    were read) is set aside in `rejects` and the other parents load; a plan gate, a missing
-    OAuth scope or any other failure still fails the collection.
-    """
-
-    def read(parent: tuple[str, dict[str, str]]) -> list[dict[str, Any]] | CalendlyError:
-        try:
-            return list(client.paginate(path, parent[1], count=100))
-        except (PlanFeatureUnavailable, InsufficientScope):
-            raise
-        except (PermissionDenied, NotFound) as exc:
-            return exc
-
-    parents = list(parents)
-    for (uri, params), page in zip(parents, client.fetch_all(read, parents), strict=True):
-        if isinstance(page, CalendlyError):
-            reason = f"children not readable: {path} answered {page.status} for this parent"
-            rejects.add(spec, {"parent": uri, "path": path, "params": params}, reason, uri, False)
-            continue
-        yield from page
-
-
-# A parent that cannot have children the fan-out would find: (parent, roster by user URI) ->
-# the children it has anyway, in the API's shape; None when its list must be read.
-Derive = Callable[[dict[str, Any], dict[str, dict[str, Any]]], list[dict[str, Any]] | None]
-
-
-def _parents_and_fan_out(
-    parent_path: str,
-    child_path: str,
-    child_param: str,
-    spec: TableSpec,
-    derive: Derive | None = None,
-) -> Fetch:
-    """Org-scope parents, then each parent's children (hosts per event type, submissions per
-    form: the API has no org-wide list for either, so this costs one request per parent).
-    `derive` spares the request of a parent whose children follow from the parent itself."""
-
-    def fetch(source: Source) -> list[dict[str, Any]]:
-        org = source.caller.organization_uri
-        parents = list(source.client.paginate(parent_path, {"organization": org}, count=100))
-        roster: dict[str, dict[str, Any]] = {}
-        if derive is not None:
-            with source.db.get_connection() as conn:
-                users = reads.read_table(conn, rt.USERS, columns=["uri", "name", "email"])
-            roster = {u["uri"]: u for u in users.to_dict("records")}
-        listed, derived = [], []
-        for p in parents:
-            if not (isinstance(p, dict) and isinstance(p.get("uri"), str)):
-                continue
-            known = None if derive is None else derive(p, roster)
-            if known is None:
-                listed.append((p["uri"], {child_param: p["uri"]}))
-            else:
-                derived += known
-        children = list(_fan_out(source.client, child_path, listed, spec, source.rejects))
-        return [{"parents": parents, "children": children + derived}]
-
-    return fetch
-
-
-def _sole_host(
-    event_type: dict[str, Any], roster: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]] | None:
-    """The host of an event type that can have only one: a `solo` kind without pooling on a
-    user's own profile (REFERENCE.md section 11: `profile.owner` is that user). Its host row is
-    built from the type and the roster instead of one `/event_type_memberships` request; the
-    API lists only current members as hosts, so an owner off the roster hosts nothing. The
-    membership record's own URI and timestamps are not in the type, so they stay NULL.
-    Group kinds, pooled (round robin, collective) and team types are read."""
-    profile = event_type.get("profile")
-    if not (
-        event_type.get("kind") == "solo"
-        and event_type.get("pooling_type") is None
-        and isinstance(profile, dict)
-        and profile.get("type") == "User"
-        and isinstance(profile.get("owner"), str)
-    ):
-        return None
-    owner = roster.get(profile["owner"])
-    if owner is None:
-        return []
-    member = {"uri": owner["uri"], "name": _value(owner["name"]), "email": _value(owner["email"])}
-    return [{"event_type": event_type["uri"], "member": member}]
-
-
-USER_WEBHOOKS = "webhook_subscriptions/user"
-
-
-def _user_webhooks_due(source: Source) -> bool:
-    """User-scope hooks cost one request per seat; read them when the cadence says so."""
+def _event_types(source: Source) -> tuple[list[Item], list[Item]]:
+    """Event types and hosts; a solo type's host comes from the roster already stored."""
     with source.db.get_connection() as conn:
+        users = reads.read_table(conn, rt.USERS, columns=["uri", "name", "email"])
+    roster = {
+        u["uri"]: Member(u["uri"], _value(u["name"]), _value(u["email"]))
+        for u in users.to_dict("records")
+    }
+    types = source.api.event_types_with_hosts(roster)
+    return types.parents, source.kept(rt.EVENT_TYPE_HOSTS, types.children)
+
+
+def _routing_forms(source: Source) -> tuple[list[Item], list[Item]]:
+    """Routing forms and their submissions; a form refused since it was listed is set aside."""
+    forms = source.api.routing_forms_with_submissions()
+    return forms.parents, source.kept(rt.ROUTING_FORM_SUBMISSIONS, forms.children)
+
+
+def _webhooks(source: Source) -> tuple[list[Item]]:
+    """Hooks of the organization and each stored group, and of each member when user scope is
+    due: it costs one request per seat, so it is read every `user_webhooks_every_days`."""
+    with source.db.get_connection() as conn:
+        groups = list(reads.read_table(conn, rt.GROUPS)["uri"])
         last = collection_reads.last_read(conn, USER_WEBHOOKS)
-    every = source.settings.user_webhooks_every()
-    return last is None or source.client.server_now - last >= every
-
-
-def _webhooks(source: Source) -> Iterator[dict[str, Any]]:
-    """Hooks at organization scope, then per group and, when due, per member (the API lists
-    each scope apart)."""
-    org = source.caller.organization_uri
-    yield from source.client.paginate(
-        "/webhook_subscriptions", {"organization": org, "scope": "organization"}, count=100
-    )
-    with source.db.get_connection() as conn:
-        scoped = [("group", uri) for uri in reads.read_table(conn, rt.GROUPS)["uri"]]
-        if _user_webhooks_due(source):
-            scoped += [("user", uri) for uri in reads.member_user_uris(conn)]
-            source.read.append(USER_WEBHOOKS)
-        else:
-            source.skipped.append(USER_WEBHOOKS)
-
-    parents = [(uri, {"organization": org, "scope": scope, scope: uri}) for scope, uri in scoped]
-    yield from _fan_out(
-        source.client, "/webhook_subscriptions", parents, rt.WEBHOOK_SUBSCRIPTIONS, source.rejects
-    )
+        every = source.settings.user_webhooks_every()
+        due = last is None or source.api.client.server_now - last >= every
+        users = reads.member_user_uris(conn) if due else []
+    (source.read if due else source.skipped).append(USER_WEBHOOKS)
+    return (source.kept(rt.WEBHOOK_SUBSCRIPTIONS, source.api.webhooks(groups, users)),)
 
 
 def _webhooks_but_users(conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
     """Organization and group hooks replaced; the stored user-scope hooks stay until due."""
     writes.replace_children(conn, spec, frame, "scope", ["organization", "group"])
-
-
-def _parents_and_children(
-    parents: Callable[..., pd.DataFrame], children: Callable[..., pd.DataFrame]
-) -> Flatten:
-    """Flatten a `{"parents": [...], "children": [...]}` bundle into two tables."""
-
-    def both(items: list[dict[str, Any]], rejects: Rejects) -> tuple[pd.DataFrame, ...]:
-        (bundle,) = items
-        return (
-            parents(bundle["parents"], rejects=rejects),
-            children(bundle["children"], rejects=rejects),
-        )
-
-    return both
-
-
-def _one(flatten_table: Callable[..., pd.DataFrame]) -> Flatten:
-    """A collection that lands in one table."""
-    return lambda items, rejects: (flatten_table(items, rejects=rejects),)
 
 
 def _value(cell: Any) -> Any:
@@ -270,8 +158,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization",
         description="The Calendly organization: name, plan (which gates features and prices seats) "
         "and stage.",
-        fetch=lambda source: [source.client.get(source.caller.organization_uri)],
-        flatten=_one(flatten.organizations),
+        fetch=lambda source: ([source.api.organization_record()],),
+        flatten=(flatten.organizations,),
         specs=(rt.ORGANIZATIONS,),
         after_write=_record_sync_info,
     ),
@@ -279,65 +167,46 @@ COLLECTIONS: tuple[Collection, ...] = (
         name="organization_memberships",
         description="The seat roster: one membership per member with role and embedded user. "
         "Users are taken from the same payload, so no per-user request is needed.",
-        fetch=lambda source: source.client.paginate(
-            "/organization_memberships", {"organization": source.caller.organization_uri}, count=100
-        ),
-        flatten=lambda items, rejects: (
-            flatten.organization_memberships(items, rejects=rejects),
-            flatten.users_from_memberships(items, rejects=rejects),
-        ),
+        fetch=_roster,
+        flatten=(flatten.organization_memberships, flatten.users_from_memberships),
         specs=(rt.ORGANIZATION_MEMBERSHIPS, rt.USERS),
     ),
     Collection(
         name="organization_invitations",
         description="Invitations to the organization; pending ones are seats offered, not taken.",
-        fetch=lambda source: source.client.paginate(
-            f"/organizations/{_org_uuid(source.caller)}/invitations", {}, count=100
-        ),
-        flatten=_one(flatten.organization_invitations),
+        fetch=lambda source: (source.api.invitations(),),
+        flatten=(flatten.organization_invitations,),
         specs=(rt.ORGANIZATION_INVITATIONS,),
     ),
     Collection(
         name="groups",
         description="Groups (departments, teams) inside the organization.",
-        fetch=lambda source: source.client.paginate(
-            "/groups", {"organization": source.caller.organization_uri}, count=100
-        ),
-        flatten=_one(flatten.groups),
+        fetch=lambda source: (source.api.groups(),),
+        flatten=(flatten.groups,),
         specs=(rt.GROUPS,),
     ),
     Collection(
         name="group_relationships",
         description="Who belongs to (or administers) which group; owners are memberships or "
         "pending invitations.",
-        fetch=lambda source: source.client.paginate(
-            "/group_relationships", {"organization": source.caller.organization_uri}, count=100
-        ),
-        flatten=_one(flatten.group_relationships),
+        fetch=lambda source: (source.api.group_relationships(),),
+        flatten=(flatten.group_relationships,),
         specs=(rt.GROUP_RELATIONSHIPS,),
     ),
     Collection(
         name="event_types",
         description="Event types with their configuration (kind, pooling, locations, questions, "
         "durations) and their hosts from /event_type_memberships.",
-        fetch=_parents_and_fan_out(
-            "/event_types",
-            "/event_type_memberships",
-            "event_type",
-            rt.EVENT_TYPE_HOSTS,
-            derive=_sole_host,
-        ),
-        flatten=_parents_and_children(flatten.event_types, flatten.event_type_hosts),
+        fetch=_event_types,
+        flatten=(flatten.event_types, flatten.event_type_hosts),
         specs=(rt.EVENT_TYPES, rt.EVENT_TYPE_HOSTS),
         deps=("organization_memberships",),
     ),
     Collection(
         name="routing_forms",
         description="Routing forms and their submissions (one request per form).",
-        fetch=_parents_and_fan_out(
-            "/routing_forms", "/routing_form_submissions", "form", rt.ROUTING_FORM_SUBMISSIONS
-        ),
-        flatten=_parents_and_children(flatten.routing_forms, flatten.routing_form_submissions),
+        fetch=_routing_forms,
+        flatten=(flatten.routing_forms, flatten.routing_form_submissions),
         specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
         plan_feature="routing forms",
     ),
@@ -347,7 +216,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "and up); user scope is re-read every `user_webhooks_every_days` days.",
         fetch=_webhooks,
         write_partial=_webhooks_but_users,
-        flatten=_one(flatten.webhook_subscriptions),
+        flatten=(flatten.webhook_subscriptions,),
         specs=(rt.WEBHOOK_SUBSCRIPTIONS,),
         plan_feature="webhooks",
         deps=("organization_memberships", "groups"),
@@ -355,10 +224,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         name="activity_log_entries",
         description="The organization's audit log (Enterprise plan only).",
-        fetch=lambda source: source.client.paginate(
-            "/activity_log_entries", {"organization": source.caller.organization_uri}, count=1000
-        ),
-        flatten=_one(flatten.activity_log_entries),
+        fetch=lambda source: (source.api.activity_log(),),
+        flatten=(flatten.activity_log_entries,),
         specs=(rt.ACTIVITY_LOG_ENTRIES,),
         plan_feature="activity log",
     ),
@@ -381,6 +248,48 @@ def _specs_out(collection: Collection) -> list[dg.AssetSpec]:
     ]
 
 
+def _unavailable(
+    collection: Collection, calendly: CalendlyResource, exc: PlanFeatureUnavailable
+) -> Iterator[dg.MaterializeResult]:
+    """A plan without the feature is a fact about the account, not a failure."""
+    for spec in collection.specs:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["raw", spec.name]),
+            metadata={
+                "availability": f"not available on this plan: {exc}",
+                "dagster/row_count": 0,
+                "synthetic_data": calendly.is_synthetic,
+            },
+        )
+
+
+def _write(
+    context: dg.AssetExecutionContext,
+    calendly: CalendlyResource,
+    duckdb: DuckDBResource,
+    collection: Collection,
+    source: Source,
+    frames: tuple[pd.DataFrame, ...],
+) -> dict[str, int]:
+    """The tables, the parts read and the rejects in one transaction: rejects per table."""
+    now = source.api.client.server_now
+    partial = bool(source.skipped) and collection.write_partial is not None
+    with duckdb.get_connection() as conn, writes.transaction(conn):
+        for spec, frame in zip(collection.specs, frames, strict=True):
+            if partial:
+                collection.write_partial(conn, spec, frame)
+            else:
+                writes.replace_all(conn, spec, frame)
+        for part in source.read:
+            collection_reads.record_read(conn, part, now)
+        counts = quarantine(
+            conn, context, source.rejects, collection.specs, at=now, full_refresh=not partial
+        )
+        if collection.after_write is not None:
+            collection.after_write(conn, calendly, frames)
+    return counts
+
+
 def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=collection.name,
@@ -396,44 +305,19 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         client = calendly.get_client()
         before = client.request_count
-        rejects = Rejects()
-        source = Source(client, calendly.caller(duckdb), duckdb, rejects, sync_settings)
+        source = Source(calendly.api(duckdb), duckdb, Rejects(), sync_settings)
         try:
-            items = list(collection.fetch(source))
+            fetched = [list(items) for items in collection.fetch(source)]
         except PlanFeatureUnavailable as exc:
-            # A plan without the feature is a fact about the account, not a failure.
             context.log.warning(str(exc))
-            for spec in collection.specs:
-                yield dg.MaterializeResult(
-                    asset_key=dg.AssetKey(["raw", spec.name]),
-                    metadata={
-                        "availability": f"not available on this plan: {exc}",
-                        "dagster/row_count": 0,
-                        "synthetic_data": calendly.is_synthetic,
-                    },
-                )
+            yield from _unavailable(collection, calendly, exc)
             return
-        frames = collection.flatten(items, rejects)
+        frames = tuple(
+            table(items, rejects=source.rejects)
+            for table, items in zip(collection.flatten, fetched, strict=True)
+        )
         requests = client.request_count - before
-        partial = bool(source.skipped) and collection.write_partial is not None
-        with duckdb.get_connection() as conn, writes.transaction(conn):
-            for spec, frame in zip(collection.specs, frames, strict=True):
-                if partial:
-                    collection.write_partial(conn, spec, frame)
-                else:
-                    writes.replace_all(conn, spec, frame)
-            for part in source.read:
-                collection_reads.record_read(conn, part, client.server_now)
-            counts = quarantine(
-                conn,
-                context,
-                rejects,
-                collection.specs,
-                at=client.server_now,
-                full_refresh=not partial,
-            )
-            if collection.after_write is not None:
-                collection.after_write(conn, calendly, frames)
+        counts = _write(context, calendly, duckdb, collection, source, frames)
         for spec, frame in zip(collection.specs, frames, strict=True):
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["raw", spec.name]),
