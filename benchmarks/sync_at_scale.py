@@ -91,7 +91,7 @@ def org_minimum(
 
 
 def solo(event_type: dict) -> bool:
-    """An event type whose one host is its owner (the rule of `defs/org_assets._sole_host`)."""
+    """An event type whose one host is its owner (the rule of `client/api_org._sole_host`)."""
     profile = event_type.get("profile") or {}
     return (
         event_type.get("kind") == "solo"
