@@ -12,6 +12,10 @@ from pydantic import Field
 from calendly_pipeline import settings
 from calendly_pipeline.defs.partitions import WINDOW
 from calendly_pipeline.settings import PII_MODES, data_dir, number
+from calendly_pipeline.transforms.config import (
+    DEFAULT_REMOVAL_ENTRY_NAMES,
+    DEFAULT_REMOVAL_MEMBER_KEYS,
+)
 from calendly_pipeline.transforms.utilization import UtilizationConfig
 
 
@@ -70,6 +74,18 @@ class SyncSettings(dg.ConfigurableResource):
         "use). True (default): it does, and seats used only passively are flagged for review; "
         "false: only the member's own actions count (docs/tables.md).",
     )
+    removal_entry_names: list[str] = Field(
+        default=list(DEFAULT_REMOVAL_ENTRY_NAMES),
+        description="Activity-log entries (fully_qualified_name, e.g. User.Remove) that record a "
+        "member's removal; they fill seat history before the first roster snapshot (Enterprise). "
+        "The API documents no value: the default is a guess, set the name your log uses; "
+        "empty: none is read (docs/tables.md).",
+    )
+    removal_member_keys: list[str] = Field(
+        default=list(DEFAULT_REMOVAL_MEMBER_KEYS),
+        description="Keys of a removal entry's details (dotted for nested objects) whose value "
+        "names the removed member: a user URI or an e-mail address. A guess, as above.",
+    )
 
     @classmethod
     def from_env(cls) -> SyncSettings:
@@ -110,4 +126,6 @@ class SyncSettings(dg.ConfigurableResource):
             excluded_emails=tuple(self.excluded_emails),
             seat_price_month=self.seat_price_month,
             passive_counts_as_active=self.passive_counts_as_active,
+            removal_entry_names=tuple(self.removal_entry_names),
+            removal_member_keys=tuple(self.removal_member_keys),
         )

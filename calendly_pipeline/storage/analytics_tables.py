@@ -43,7 +43,8 @@ SEAT_UTILIZATION = TableSpec(
     "analytics",
     "seat_utilization",
     "One row per seat at `as_of`: current members, pending invitations and removed members "
-    "(seen in an earlier roster snapshot). Activity is derived from what members do, since "
+    "(seen in an earlier roster snapshot, or removed before the first one by the activity "
+    "log). Activity is derived from what members do, since "
     "Calendly has no last-login field (rules: docs/architecture.md §4).",
     (
         Column(
@@ -108,6 +109,20 @@ SEAT_UTILIZATION = TableSpec(
             "(joined within grace_days); `unknown` when the synced events do not cover the idle "
             "window (meta.event_coverage; `reason` names the missing days); else `idle`.",
             False,
+        ),
+        Column(
+            "removed_at",
+            "TIMESTAMPTZ",
+            "For a member removed before the first roster snapshot, when the activity log "
+            "recorded the removal; NULL otherwise (a snapshot shows only that it happened "
+            "between two syncs).",
+        ),
+        Column(
+            "removal_source",
+            "VARCHAR",
+            "How a removed member is known: `roster_snapshot` (in an earlier snapshot, not in "
+            "the current roster) or `activity_log` (a removal entry, Enterprise plans only; "
+            "`seat_id` is then the entry's URI); NULL for other seats.",
         ),
         Column(
             "excluded",
@@ -310,7 +325,11 @@ SEAT_HISTORY = TableSpec(
         ),
         _count("new", "Seats with status `new`."),
         _count("pending", "Pending invitations sent by then."),
-        _count("removed", "Members removed by then (seen in an earlier snapshot)."),
+        _count(
+            "removed",
+            "Members removed by then: seen in an earlier snapshot, or removed before the first "
+            "snapshot by the activity log (Enterprise).",
+        ),
         Column(
             "idle_monthly_cost",
             "DOUBLE",

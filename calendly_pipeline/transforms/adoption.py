@@ -141,6 +141,6 @@ def org_feature_adoption(
     and whether a paid feature the plan includes went unused all month."""
     as_of = as_utc_timestamp(as_of)
     summary = summarize_all(frames, config, as_of)
-    inputs = prepare_seat_inputs(frames, summary, as_of)
+    inputs = prepare_seat_inputs(frames, summary, config, as_of)
     monthly = seats_by_month(inputs, config, as_of)
     return monthly_feature_adoption(summary.uses, monthly, inputs.plan)

@@ -13,6 +13,13 @@ from typing import Any
 from calendly_pipeline.transforms.features import PLANS
 
 IDLE_DAYS_ALLOWED = (30, 60, 90)
+# Activity-log entries that record a member's removal, and the `details` keys naming the member.
+# The spec enumerates neither (its one example entry is `User.Add` with empty details): these are
+# our best guess, unverified against a real log; an administrator sets the real ones
+# (docs/tables.md, "Removals before the first roster snapshot").
+DEFAULT_REMOVAL_ENTRY_NAMES = ("User.Remove",)
+DEFAULT_REMOVAL_MEMBER_KEYS = ("user", "user_uri", "user.uri", "email", "user_email", "user.email")
+_ENTRY_NAME = re.compile(r"[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+")  # the spec's fully_qualified_name
 
 # USD per seat per month, billed annually, from Calendly's public pricing page (2025): Free $0,
 # Standard $10, Teams $16; legacy Essentials $8 and Professional $12. Enterprise is quoted per deal
@@ -47,6 +54,11 @@ class UtilizationConfig:
     # Whether passive use (an invitee booked the member's link) keeps a seat active. True: as
     # before issue 18; passive-only seats are still flagged `review`. False: only host actions.
     passive_counts_as_active: bool = True
+    # `fully_qualified_name`s of the activity-log entries that record a member's removal (empty:
+    # none is read), and the `details` keys, dotted for nested objects, whose values name the
+    # removed member: a user URI or an e-mail address (transforms/removals.py).
+    removal_entry_names: tuple[str, ...] = DEFAULT_REMOVAL_ENTRY_NAMES
+    removal_member_keys: tuple[str, ...] = DEFAULT_REMOVAL_MEMBER_KEYS
 
     def __post_init__(self) -> None:
         if self.idle_days not in IDLE_DAYS_ALLOWED:
@@ -90,6 +102,18 @@ class UtilizationConfig:
                 "excluded_emails must be a tuple of e-mail addresses "
                 f"(got {self.excluded_emails!r})"
             )
+        names, keys = self.removal_entry_names, self.removal_member_keys
+        if isinstance(names, str) or not all(
+            isinstance(n, str) and _ENTRY_NAME.fullmatch(n) for n in names
+        ):
+            raise ValueError(
+                "removal_entry_names must be activity-log fully_qualified_names like "
+                f"'Namespace.Action' (got {names!r})"
+            )
+        if isinstance(keys, str) or not all(isinstance(k, str) and k.strip() for k in keys):
+            raise ValueError(f"removal_member_keys must be non-empty details keys (got {keys!r})")
+        object.__setattr__(self, "removal_entry_names", tuple(names))
+        object.__setattr__(self, "removal_member_keys", tuple(keys))
         normalised = tuple(sorted({e.strip().lower() for e in self.excluded_emails}))
         object.__setattr__(self, "excluded_emails", normalised)
         if not re.fullmatch(r"[A-Z]{3}", str(self.currency)):
@@ -124,6 +148,8 @@ class UtilizationConfig:
             "currency": self.currency,
             "seat_price_month": self.seat_price_month,
             "passive_counts_as_active": self.passive_counts_as_active,
+            "removal_entry_names": list(self.removal_entry_names),
+            "removal_member_keys": list(self.removal_member_keys),
         }
 
 

@@ -93,7 +93,7 @@ def tables_from_summary(
 ) -> dict[str, pd.DataFrame]:
     """Every analytics table but `daily_activity`, from the small raw tables and the summary."""
     as_of = as_utc_timestamp(as_of)
-    inputs = prepare_seat_inputs(frames, summary, as_of)
+    inputs = prepare_seat_inputs(frames, summary, config, as_of)
     monthly = seats_by_month(inputs, config, as_of)
     last = monthly["month"] == monthly["month"].max()
     seats = monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True)

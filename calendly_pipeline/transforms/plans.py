@@ -119,7 +119,7 @@ def organization_plan_options(
     """`analytics.plan_options` from raw frames held at once."""
     as_of = as_utc_timestamp(as_of)
     summary = summarize_all(frames, config, as_of)
-    seats = seats_at(prepare_seat_inputs(frames, summary, as_of), config, as_of, as_of)
+    seats = seats_at(prepare_seat_inputs(frames, summary, config, as_of), config, as_of, as_of)
     return plan_options(summary.uses, seats, organization_plan(frames), config, as_of)
 
 

@@ -27,6 +27,7 @@ from calendly_pipeline.transforms._frames import (
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.features import CATALOGUE
+from calendly_pipeline.transforms.removals import logged_removals
 from calendly_pipeline.transforms.summary import (
     HOST_ACTIONS,
     MEETING_SOURCES,
@@ -38,7 +39,8 @@ from calendly_pipeline.transforms.summary import (
 SEAT_COLUMNS = [
     "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",
     "last_active_at", "last_host_action_at", "activity_source", "days_since_active",
-    "meetings_hosted_30d", "meetings_hosted_90d", "status", "excluded", "features_used",
+    "meetings_hosted_30d", "meetings_hosted_90d", "status", "removed_at", "removal_source",
+    "excluded", "features_used",
     "paid_features_used", "monthly_cost", "recommendation", "reason", "as_of",
 ]  # fmt: skip
 SEAT_HISTORY_COLUMNS = [
@@ -65,6 +67,8 @@ class SeatInputs:
     signals: pd.DataFrame  # user_uri, source, priority, ts: latest per user, source and month
     meetings: pd.DataFrame  # summary.MEETING_COLUMNS: meetings held per month-end cutoff
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
+    # removals.REMOVAL_COLUMNS: members no snapshot held whose removal the activity log records
+    logged_removals: pd.DataFrame
     # coverage.COVERAGE_COLUMNS: days of events the sync read; None = every event is at hand
     coverage: pd.DataFrame | None = None
 
@@ -117,7 +121,9 @@ def _groups(frames: Frames) -> dict[str, list[str]]:
     return named.groupby("owner_uri", sort=False)["name"].agg(list).to_dict()
 
 
-def prepare_seat_inputs(frames: Frames, summary: EventSummary, as_of: pd.Timestamp) -> SeatInputs:
+def prepare_seat_inputs(
+    frames: Frames, summary: EventSummary, config: UtilizationConfig, as_of: pd.Timestamp
+) -> SeatInputs:
     """The small raw frames and the events' `summary` (from `transforms.summary`), reduced
     once to what the seat rules read."""
     as_of = as_utc_timestamp(as_of)
@@ -181,6 +187,7 @@ def prepare_seat_inputs(frames: Frames, summary: EventSummary, as_of: pd.Timesta
         signals=_signals(frames, summary, as_of),
         meetings=summary.meetings,
         first_use=first_use,
+        logged_removals=logged_removals(frames, config),
         coverage=frames.get("event_coverage"),
     )
 
@@ -230,11 +237,20 @@ def _seats(
         .drop_duplicates("user_uri", keep="last")
         .loc[lambda d: ~d["user_uri"].isin(roster["user_uri"])]
     )
+    logged = inputs.logged_removals
+    logged = logged[
+        (logged["removed_at"] <= as_of)
+        & ~logged["user_uri"].isin(pd.concat([roster["user_uri"], removed["user_uri"]]))
+        & ~logged["email"].isin(roster["email"].str.lower())
+    ]
     invites = inputs.invitations[inputs.invitations["joined_at"] <= as_of]
     seats = pd.concat(
         [
             roster[_PERSON].assign(seat_type="member", removed=False),
-            removed[_PERSON].assign(seat_type="member", removed=True),
+            removed[_PERSON].assign(
+                seat_type="member", removed=True, removal_source="roster_snapshot"
+            ),
+            logged.assign(seat_type="member", removed=True, removal_source="activity_log"),
             invites.assign(seat_type="invitation", removed=False),
         ],
         ignore_index=True,
@@ -249,7 +265,7 @@ def _seats(
         how="left",
     )
     seats["activity_source"] = seats["activity_source"].fillna("none").astype("str")
-    for column in ("last_active_at", "last_host_action_at", "joined_at"):
+    for column in ("last_active_at", "last_host_action_at", "joined_at", "removed_at"):
         seats[column] = seats[column].astype("datetime64[us, UTC]")
     basis = "last_active_at" if config.passive_counts_as_active else "last_host_action_at"
     days = whole_days(as_of - seats[basis])
@@ -294,6 +310,8 @@ def _seats(
             "meetings_hosted_30d": users.map(_meetings_since(inputs, as_of, 30)).fillna(0),
             "meetings_hosted_90d": users.map(_meetings_since(inputs, as_of, 90)).fillna(0),
             "status": pd.Series(status, dtype="str"),
+            "removed_at": seats["removed_at"],
+            "removal_source": seats["removal_source"].astype("str"),
             "excluded": excluded,
             "features_used": [list(used.get(u, [])) for u in users],
             "paid_features_used": [list(paid.get(u, [])) for u in users],
@@ -399,7 +417,7 @@ def seat_utilization(
 ) -> pd.DataFrame:
     """`analytics.seat_utilization`: one row per seat at `as_of`."""
     as_of = as_utc_timestamp(as_of)
-    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), as_of)
+    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), config, as_of)
     return seats_at(inputs, config, as_of, as_of)
 
 
@@ -446,5 +464,5 @@ def history_counts(monthly: pd.DataFrame) -> pd.DataFrame:
 def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
     """`analytics.seat_history`: month-end status counts and the idle seats' monthly cost."""
     as_of = as_utc_timestamp(as_of)
-    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), as_of)
+    inputs = prepare_seat_inputs(frames, summarize_all(frames, config, as_of), config, as_of)
     return history_counts(seats_by_month(inputs, config, as_of))

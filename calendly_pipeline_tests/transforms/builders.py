@@ -186,14 +186,21 @@ class RawWorld:
         return uri
 
     def log(
-        self, actor: str | None, days_ago: float, namespace: str = "User", action: str = "Login"
+        self,
+        actor: str | None,
+        days_ago: float,
+        namespace: str = "User",
+        action: str = "Login",
+        details: dict[str, Any] | None = None,
     ) -> str:
         """An activity-log entry (`actor` None: a system entry); namespace `EventType` is an
         event-type edit by `actor`."""
         uri = self._id("activity_log_entries")
         self.rows["activity_log_entries"].append(
             {"uri": uri, "occurred_at": ago(days_ago), "namespace": namespace, "action": action,
-             "actor_uri": actor, "actor_type": "User", "organization": ORG}
+             "fully_qualified_name": f"{namespace}.{action}", "actor_uri": actor,
+             "actor_type": "User", "actor_display_name": actor and actor.rsplit("/", 1)[-1].title(),
+             "organization": ORG, "details": details or {}}
         )  # fmt: skip
         return uri
 
