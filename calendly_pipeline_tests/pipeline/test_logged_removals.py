@@ -1,0 +1,57 @@
+"""Issue 18 item 5, through Dagster: on Enterprise the activity log's removal entries put the
+members removed before the first roster snapshot in seat history; under a plan without the log
+(its 403) nothing is added. Sandbox knob: `SandboxConfig(log_removals=True)`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from calendly_pipeline.sandbox import SandboxConfig
+from calendly_pipeline_tests.pipeline.harness import AS_OF, pipeline
+
+
+def _month_end(ts: pd.Timestamp) -> pd.Timestamp:
+    return (ts + pd.offsets.MonthEnd(0)).normalize().tz_localize(None)
+
+
+@pytest.mark.parametrize("plan", ["enterprise", "teams"])
+def test_removals_before_the_first_snapshot(tmp_path: Path, plan: str) -> None:
+    config = SandboxConfig(
+        seed=7, as_of=AS_OF, scale="tiny", plan=plan, rate_limit_per_minute=0, log_removals=True
+    )
+    with pipeline(tmp_path, config) as p:
+        assert p.full_sync().success
+        gone = p.sandbox.manifest()["removed_members"]
+        assert gone, "the sandbox removes at least one member before as_of"
+        logged = {
+            uri: (source, pd.Timestamp(at))
+            for uri, source, at in p.query(
+                "SELECT user_uri, removal_source, removed_at FROM analytics.seat_utilization "
+                "WHERE status = 'removed'"
+            )
+        }
+        history = p.query("SELECT month, removed FROM analytics.seat_history ORDER BY month")
+        first_snapshot = p.query("SELECT min(snapshot_date) FROM raw.membership_snapshots")[0][0]
+    expected = {
+        m["user_uri"]: ("activity_log", pd.Timestamp(m["removed_at"]))
+        for m in gone
+        if m["in_activity_log"]
+    }
+    assert logged == expected
+    assert all(pd.Timestamp(m["removed_at"]).date() < first_snapshot for m in gone)
+    if plan == "enterprise":
+        assert len(expected) == len(gone)  # the test has teeth: every removal is logged
+        removed_by = {
+            pd.Timestamp(month): sum(
+                _month_end(pd.Timestamp(m["removed_at"])) <= pd.Timestamp(month) for m in gone
+            )
+            for month, _ in history
+        }
+        assert {pd.Timestamp(month): n for month, n in history} == removed_by
+        assert history[-1][1] == len(gone)
+    else:  # the activity log is Enterprise only: the 403 adds nothing
+        assert expected == {}
+        assert {n for _, n in history} == {0}
