@@ -7,40 +7,20 @@ them. Nothing is dropped silently.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import pandas as pd
 
 from calendly_pipeline import safe_text
+from calendly_pipeline.schema.rejected import Rejected
 from calendly_pipeline.storage.naming import run, table_ref
 from calendly_pipeline.storage.raw_tables import REJECTED_RECORDS
 from calendly_pipeline.storage.writes import transaction
 
 EXAMPLES = 5
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """One record that could not be loaded into `table` (a qualified name, e.g. `raw.users`)."""
-
-    table: str
-    key: str | None
-    reason: str
-    record: Any
-
-    @property
-    def record_json(self) -> str:
-        return json.dumps(self.record, default=str, sort_keys=True)
-
-    @property
-    def record_id(self) -> str:
-        return hashlib.sha256(f"{self.table}\n{self.record_json}".encode()).hexdigest()
 
 
 def record(
