@@ -33,6 +33,10 @@ PII_MODES = ("hash", "keep", "drop")
 _EMPTY: Mapping[str, Any] = {}
 
 
+# What pandas raises on a value that does not fit a column (IndexError: a list in a BOOLEAN one).
+_CONVERT_ERRORS = (ValueError, TypeError, OverflowError, IndexError)
+
+
 def _convert(type_: str, values: Sequence[Any]) -> Any:
     dtype = pandas_dtype(type_)
     if type_ in ("TIMESTAMPTZ", "DATE"):
@@ -72,7 +76,7 @@ def to_frame(
         values = columns.get(col.name, [None] * n)
         try:
             data[col.name] = _convert(col.type, values)
-        except (ValueError, TypeError, OverflowError) as exc:
+        except _CONVERT_ERRORS as exc:
             raise ValueError(
                 f"{spec.qualified_name}.{col.name}: value does not fit {col.type}: {exc}"
             ) from None
@@ -105,7 +109,6 @@ class Rejects:
 # Errors a row builder raises on a record of the wrong shape (a string where an object was
 # expected, a list of non-objects, a non-text email, ...).
 _MALFORMED = (AttributeError, TypeError, KeyError, ValueError, IndexError)
-_CONVERT_ERRORS = (ValueError, TypeError, OverflowError)
 # Python types a required (key or NOT NULL) value must have before pandas would coerce it.
 _REQUIRED_TYPES: dict[str, tuple[type, ...]] = {
     "VARCHAR": (str,),

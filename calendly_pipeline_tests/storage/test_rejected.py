@@ -169,3 +169,22 @@ def test_invitees_and_their_answers_follow_the_same_rule() -> None:
         ("raw.invitees", "I3", "malformed record (AttributeError)"),
         ("raw.invitee_questions_and_answers", "I1", "position: missing"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("flatten_table", "bad", "reason"),
+    [
+        (flatten.event_types, {"uri": "T9", "active": [1]}, "active: value does not fit BOOLEAN"),
+        (flatten.groups, {"uri": "T9", "member_count": [3]}, "member_count: value does not fit"),
+    ],
+)
+def test_a_list_where_a_scalar_belongs_is_set_aside(
+    flatten_table: Any, bad: dict[str, Any], reason: str
+) -> None:
+    """pandas raised IndexError (not ValueError) on a list in a BOOLEAN column, which escaped
+    the quarantine and failed the whole table."""
+    rejects = flatten.Rejects()
+    frame = flatten_table([{"uri": "T1"}, bad], rejects=rejects)
+    assert list(frame["uri"]) == ["T1"]
+    [(_, key, why)] = _reasons(rejects)
+    assert key == "T9" and why.startswith(reason) and why.endswith("(list)")
