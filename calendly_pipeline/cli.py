@@ -160,7 +160,8 @@ def sync(
         None,
         formats=["%Y-%m-%d"],
         metavar="YYYY-MM-DD",
-        help="First day (UTC) of events to sync; default: the first partition.",
+        help="First day (UTC) of events to sync; default: CALENDLY_HISTORY_DAYS (365) before "
+        "today.",
     ),
     end: datetime = typer.Option(
         None,
@@ -181,10 +182,11 @@ def sync(
     from calendly_pipeline.connection import ConnectionSettings, log_to_terminal, shown
     from calendly_pipeline.dagster_home import open_instance
     from calendly_pipeline.settings import (
+        Settings,
         SettingsError,
         dashboard_path,
         duckdb_database,
-        validate_environment,
+        today_utc,
     )
     from calendly_pipeline.sync_terminal import sync_progress
 
@@ -192,21 +194,28 @@ def sync(
     console = Console(stderr=True, soft_wrap=True)
     first, last = (start.date() if start else None), (end.date() if end else None)
     try:
-        validate_environment()
+        settings = Settings.from_env()
         ConnectionSettings.from_env()
+        from calendly_pipeline.defs.partitions import settings_partitions
         from calendly_pipeline.defs.sync_runner import partition_range, run_sync
 
-        partition_range(first, last)
+        first = first or settings.history_start(today_utc())
+        partition_range(first, last, settings_partitions(settings))
     except (SettingsError, ValueError) as exc:  # SyncRangeError too: before any run or bar
         console.print(f"[red]error:[/red] {shown(exc)}")
         raise typer.Exit(2) from None
     log_to_terminal(console)
     with sync_progress(console) as progress:
         instance = open_instance()
-        from calendly_pipeline.definitions import defs  # after open_instance sets DAGSTER_HOME
+        from calendly_pipeline.definitions import build_defs  # after open_instance: DAGSTER_HOME
 
         outcome = run_sync(
-            first, last, progress.step, on_warning=progress.warning, defs=defs, instance=instance
+            first,
+            last,
+            progress.step,
+            on_warning=progress.warning,
+            defs=build_defs(settings),  # the settings just checked, not read a second time
+            instance=instance,
         )
         progress.finish(outcome.success)
     if not outcome.success:

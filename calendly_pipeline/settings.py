@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -55,8 +55,17 @@ def number(name: str, raw: object, default: N, *, minimum: N, inclusive: bool = 
     return value
 
 
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    return number(name, os.environ.get(name), default, minimum=minimum)
+# A constant, so the partition set never moves under existing materializations (the old default,
+# 1 January of last year, shifted it every January); early enough to hold every partition that
+# default ever made. How far back a sync reads is `history_days`, apart from it.
+PARTITIONS_START = date(2024, 1, 1)
+# User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
+USER_WEBHOOKS_EVERY_DAYS = 7
+TRAILING_DAYS = 7
+FORWARD_DAYS = 30
+HISTORY_DAYS = 365
+# Invitee lists (one request per event) a run reads at most; the rest waits for the next runs.
+INVITEE_REQUESTS_PER_RUN = 5_000
 
 
 def today_utc() -> date:
@@ -64,28 +73,63 @@ def today_utc() -> date:
 
 
 @dataclass(frozen=True)
-class SyncWindowSettings:
-    """Where daily partitions start and how far each daily run re-reads around today."""
+class Settings:
+    """Every pipeline setting the environment holds, read once and checked as a whole.
 
-    start_date: date
-    trailing_days: int
-    forward_days: int
+    Read when Dagster loads the definitions (a run's process loads them as it starts) and by the
+    CLI before it starts a run, never at import: a mistake is one `SettingsError` line naming the
+    variable (exit 2 in the CLI, a load error in Dagster), never a failed step 13 of 20.
+    """
+
+    database: str
+    partitions_start: date = PARTITIONS_START
+    history_days: int = HISTORY_DAYS
+    trailing_days: int = TRAILING_DAYS
+    forward_days: int = FORWARD_DAYS
+    invitee_pii: str = "hash"
+    seats_purchased: int | None = None
+    user_webhooks_every_days: int = USER_WEBHOOKS_EVERY_DAYS
+    invitee_requests_per_run: int = INVITEE_REQUESTS_PER_RUN
 
     @classmethod
-    def from_env(cls) -> SyncWindowSettings:
-        raw_start = os.environ.get("CALENDLY_START_DATE")
-        # Default: 1 January of last year, so partitions are stable for a whole year and cover
-        # at least twelve months of history.
-        start = (
-            _parse_date("CALENDLY_START_DATE", raw_start)
-            if raw_start
-            else date(today_utc().year - 1, 1, 1)
-        )
+    def from_env(cls) -> Settings:
+        env = os.environ
+        raw_start = env.get("CALENDLY_START_DATE")
+        pii = env.get("CALENDLY_INVITEE_PII") or "hash"
+        if pii not in PII_MODES:
+            modes = ", ".join(PII_MODES)
+            raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {modes}")
+        for name in URL_VARIABLES:
+            value = env.get(name)
+            parts = urlsplit(value or "")
+            if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+                raise SettingsError(f"{name}={value!r} is not an http(s) URL (e.g. https://host)")
         return cls(
-            start_date=start,
-            trailing_days=_int("CALENDLY_TRAILING_DAYS", 7, minimum=1),
-            forward_days=_int("CALENDLY_FORWARD_DAYS", 30, minimum=0),
+            database=duckdb_database(),
+            partitions_start=(
+                _parse_date("CALENDLY_START_DATE", raw_start) if raw_start else PARTITIONS_START
+            ),
+            history_days=_int("CALENDLY_HISTORY_DAYS", HISTORY_DAYS, minimum=1),
+            trailing_days=_int("CALENDLY_TRAILING_DAYS", TRAILING_DAYS, minimum=1),
+            forward_days=_int("CALENDLY_FORWARD_DAYS", FORWARD_DAYS, minimum=0),
+            invitee_pii=pii,
+            seats_purchased=seats_purchased(),
+            user_webhooks_every_days=_int(
+                "CALENDLY_USER_WEBHOOKS_EVERY_DAYS", USER_WEBHOOKS_EVERY_DAYS, minimum=0
+            ),
+            invitee_requests_per_run=_int(
+                "CALENDLY_INVITEE_REQUESTS_PER_RUN", INVITEE_REQUESTS_PER_RUN, minimum=1
+            ),
         )
+
+    def history_start(self, today: date) -> date:
+        """The first day a sync without `--start` reads: `history_days` back, never before the
+        first partition."""
+        return max(today - timedelta(days=self.history_days), self.partitions_start)
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    return number(name, os.environ.get(name), default, minimum=minimum)
 
 
 def duckdb_database() -> str:
@@ -106,36 +150,6 @@ def dashboard_path(database: str | None = None) -> Path:
     database = database or duckdb_database()
     folder = data_dir() if database.startswith("md:") else Path(database).parent
     return folder / "dashboard.html"
-
-
-def validate_environment() -> None:
-    """Check every sync setting the environment holds, before a run starts.
-
-    A mistake found here is one line naming the variable that was set (exit 2); found inside
-    the run it was a traceback, or a failed step 13 of 20 naming a resource field.
-    """
-    SyncWindowSettings.from_env()
-    seats_purchased()
-    user_webhooks_every_days()
-    pii = os.environ.get("CALENDLY_INVITEE_PII")
-    if pii and pii not in PII_MODES:
-        raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {', '.join(PII_MODES)}")
-    for name in URL_VARIABLES:
-        value = os.environ.get(name)
-        parts = urlsplit(value or "")
-        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
-            raise SettingsError(f"{name}={value!r} is not an http(s) URL (e.g. https://host)")
-
-
-# User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
-USER_WEBHOOKS_EVERY_DAYS = 7
-
-
-def user_webhooks_every_days() -> int:
-    """`CALENDLY_USER_WEBHOOKS_EVERY_DAYS`: days between two reads of the user-scope webhook
-    subscriptions; 0 reads them on every run."""
-    raw = os.environ.get("CALENDLY_USER_WEBHOOKS_EVERY_DAYS")
-    return number("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", raw, USER_WEBHOOKS_EVERY_DAYS, minimum=0)
 
 
 def seats_purchased() -> int | None:

@@ -13,15 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 # Imports every module of the package, recording which module's top-level code read which variable.
 SCRIPT = r"""
 import importlib, json, os, pkgutil, sys
 import calendly_pipeline
 
 PACKAGE = os.path.dirname(calendly_pipeline.__file__)
-SKIP = set(sys.argv[1:])
 reads, failures = set(), []
 Environ = type(os.environ)
 original = Environ.__getitem__
@@ -46,8 +43,6 @@ Environ.__getitem__ = recording  # Mapping.get, `in` and os.getenv all go throug
 for info in pkgutil.walk_packages(
     calendly_pipeline.__path__, "calendly_pipeline.", onerror=failures.append
 ):
-    if info.name in SKIP:
-        continue
     try:
         importlib.import_module(info.name)
     except Exception as exc:
@@ -55,12 +50,13 @@ for info in pkgutil.walk_packages(
 print(json.dumps({"reads": sorted(reads), "failures": [str(f) for f in failures]}))
 """
 
-# What the import reads today, until issue 15 item 2 builds the definitions in a
-# `@dg.definitions` function: the partitions' start and window are declared with the assets.
-WINDOW_VARIABLES = ("CALENDLY_START_DATE", "CALENDLY_TRAILING_DAYS", "CALENDLY_FORWARD_DAYS")
-KNOWN_READS = {f"defs/partitions.py: {name}" for name in WINDOW_VARIABLES}
-# `defs = build_defs()` reads the connection and the warehouse settings at import.
-KNOWN_MODULE = "calendly_pipeline.definitions"
+# Read when the definitions load (a `@dg.definitions` function), never when a module is imported.
+WINDOW_VARIABLES = (
+    "CALENDLY_START_DATE",
+    "CALENDLY_HISTORY_DAYS",
+    "CALENDLY_TRAILING_DAYS",
+    "CALENDLY_FORWARD_DAYS",
+)
 
 
 def _poison(folder: Path) -> dict[str, str]:
@@ -84,10 +80,10 @@ def _poison(folder: Path) -> dict[str, str]:
     }
 
 
-def _import_all(folder: Path, env: dict[str, str], *skip: str) -> dict[str, list[str]]:
+def _import_all(folder: Path, env: dict[str, str]) -> dict[str, list[str]]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CALENDLY_")}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *skip],
+        [sys.executable, "-c", SCRIPT],
         env={**base, **env},
         cwd=folder,
         capture_output=True,
@@ -98,20 +94,9 @@ def _import_all(folder: Path, env: dict[str, str], *skip: str) -> dict[str, list
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_importing_the_package_reads_no_environment(tmp_path: Path) -> None:
-    found = _import_all(tmp_path, _poison(tmp_path), KNOWN_MODULE)
-    assert found["failures"] == []
-    assert set(found["reads"]) == KNOWN_READS, "a module reads the environment at import"
-    assert list(tmp_path.iterdir()) == [], "importing the package created a file"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 item 2: defs/partitions.py and definitions.py read the environment at "
-    "import (docs/architecture.md)",
-)
-def test_importing_the_definitions_reads_no_environment(tmp_path: Path) -> None:
+def test_importing_every_module_reads_no_environment(tmp_path: Path) -> None:
+    """`calendly_pipeline.definitions` included: `defs` is loaded when called, not imported."""
     window = dict.fromkeys(WINDOW_VARIABLES, "garbage")
     found = _import_all(tmp_path, {**_poison(tmp_path), **window})
-    assert found == {"reads": [], "failures": []}
-    assert list(tmp_path.iterdir()) == []
+    assert found == {"reads": [], "failures": []}, "a module reads the environment at import"
+    assert list(tmp_path.iterdir()) == [], "importing the package created a file"

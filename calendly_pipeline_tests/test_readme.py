@@ -71,7 +71,7 @@ def test_readme_names_the_asset_groups_the_ui_shows() -> None:
     intro = re.search(r"shows (\w+) asset groups:\n\n((?:- .*\n(?:  .*\n)*)+)", text)
     assert intro, "README does not list the asset groups"
     listed = re.findall(r"^- `([a-z_]+)`", intro[2], re.MULTILINE)
-    groups = {spec.group_name for spec in defs.resolve_all_asset_specs()}
+    groups = {spec.group_name for spec in defs().resolve_all_asset_specs()}
     assert set(listed) == groups
     words = {2: "two", 3: "three", 4: "four", 5: "five"}
     assert intro[1] == words[len(groups)]

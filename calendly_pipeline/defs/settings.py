@@ -1,4 +1,4 @@
-"""Run-level settings shown (and editable) in the Dagster UI; defaults come from the environment."""
+"""Run-level settings shown (and editable) in the Dagster UI, built from the one `Settings`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from calendly_pipeline import settings
-from calendly_pipeline.defs.partitions import WINDOW
-from calendly_pipeline.settings import PII_MODES, data_dir, number
+from calendly_pipeline.settings import PII_MODES, Settings, data_dir, number
 from calendly_pipeline.transforms.config import (
     DEFAULT_REMOVAL_ENTRY_NAMES,
     DEFAULT_REMOVAL_MEMBER_KEYS,
@@ -34,9 +33,9 @@ class SyncSettings(dg.ConfigurableResource):
     """How far each daily run re-reads, how invitee personal data is stored, seat thresholds."""
 
     trailing_days: int = Field(
-        default=WINDOW.trailing_days,
+        default=settings.TRAILING_DAYS,
         description="Days before today that every daily run re-reads to catch cancellations, "
-        "no-shows and reschedules (env CALENDLY_TRAILING_DAYS).",
+        "no-shows and reschedules (env CALENDLY_TRAILING_DAYS); the schedule's window too.",
     )
     invitee_pii: str = Field(
         default="hash",
@@ -44,7 +43,7 @@ class SyncSettings(dg.ConfigurableResource):
         "keep: stored as served; drop: email and name dropped. The email domain is always kept.",
     )
     user_webhooks_every_days: int = Field(
-        default_factory=settings.user_webhooks_every_days,
+        default=settings.USER_WEBHOOKS_EVERY_DAYS,
         description="Days between two reads of the user-scope webhook subscriptions (one request "
         "per seat); runs in between keep the stored ones. 0: every run (env "
         "CALENDLY_USER_WEBHOOKS_EVERY_DAYS).",
@@ -87,18 +86,42 @@ class SyncSettings(dg.ConfigurableResource):
         "names the removed member: a user URI or an e-mail address. A guess, as above.",
     )
 
+    email_salt: str | None = Field(
+        default=None,
+        description="Salt for invitee email hashes; bind with EnvVar('CALENDLY_PII_SALT'). "
+        "Empty: a random salt kept in data/.pii_salt.",
+    )
+    invitee_requests_per_run: int = Field(
+        default=settings.INVITEE_REQUESTS_PER_RUN,
+        description="Invitee lists (about one request per event) a run reads at most (env "
+        "CALENDLY_INVITEE_REQUESTS_PER_RUN): the window's events first, then the backlog of "
+        "older events never read, newest first; the rest stays pending for the next runs. "
+        "Raise it when the trailing window alone needs more (docs/scaling.md).",
+    )
+    history_days: int = Field(
+        default=settings.HISTORY_DAYS,
+        description="Days of event history the history_backfill sensor fills in after a first "
+        "sync, newest first (env CALENDLY_HISTORY_DAYS, what `sync` reads without --start).",
+    )
+
     @classmethod
-    def from_env(cls) -> SyncSettings:
-        """The settings with the environment's values (CALENDLY_INVITEE_PII,
-        CALENDLY_SEATS_PURCHASED), read when the definitions load, never at import; as configured
-        values they are what the Launchpad scaffold shows."""
+    def from_settings(cls, values: Settings) -> SyncSettings:
+        """The resource with the settings' values: as configured values they are what the
+        Launchpad scaffold shows. The salt is a secret, so it is bound with `EnvVar` (the UI
+        shows the variable's name) and only when set (an unset one fails at run time)."""
+        salt = dg.EnvVar("CALENDLY_PII_SALT") if os.environ.get("CALENDLY_PII_SALT") else None
         return cls(
-            invitee_pii=os.environ.get("CALENDLY_INVITEE_PII", "hash"),
-            seats_purchased=settings.seats_purchased(),
+            trailing_days=values.trailing_days,
+            invitee_pii=values.invitee_pii,
+            user_webhooks_every_days=values.user_webhooks_every_days,
+            invitee_requests_per_run=values.invitee_requests_per_run,
+            history_days=values.history_days,
+            seats_purchased=values.seats_purchased,
+            email_salt=salt,
         )
 
     def pii_salt(self) -> str:
-        return os.environ.get("CALENDLY_PII_SALT") or _salt_file_value()
+        return self.email_salt or _salt_file_value()
 
     def validated_pii_mode(self) -> str:
         if self.invitee_pii not in PII_MODES:

@@ -21,7 +21,7 @@ from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from calendly_pipeline.dagster_home import open_instance
-from calendly_pipeline.defs.partitions import daily_partitions, range_tags
+from calendly_pipeline.defs.partitions import range_tags
 from calendly_pipeline.settings import PROJECT_ROOT
 
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
@@ -41,9 +41,12 @@ class SyncOutcome:
     row_counts: dict[str, int]
 
 
-def partition_range(start: date | None, end: date | None) -> tuple[str, str]:
-    """Validate a --start/--end pair against the partitions that exist."""
-    keys = daily_partitions.get_partition_keys()
+def partition_range(
+    start: date | None, end: date | None, partitions: dg.PartitionsDefinition
+) -> tuple[str, str]:
+    """Validate a --start/--end pair against the partitions that exist (the loaded definitions',
+    or `partitions.settings_partitions` of the same settings)."""
+    keys = partitions.get_partition_keys()
     if not keys:
         raise SyncRangeError("no daily partitions exist yet (CALENDLY_START_DATE is in the future)")
     first = start.isoformat() if start else keys[0]
@@ -140,14 +143,14 @@ def run_sync(
     the steps' warnings as they are logged (the messages are raw: names, server text).
 
     By default the run lands in DAGSTER_HOME (data/dagster_home); `defs` is the caller's (the
-    CLI passes `calendly_pipeline.definitions.defs`, exactly as `dagster dev` loads them).
+    CLI passes `build_defs(settings)`, exactly what `dagster dev` loads from the same settings).
     """
-    first, last = partition_range(start, end)
+    job = defs.resolve_job_def("daily_sync")
+    first, last = partition_range(start, end, job.partitions_def)
     if instance is None:
         instance = open_instance()
     reclaim_dead_runs(instance)
 
-    job = defs.resolve_job_def("daily_sync")
     run_id = str(uuid.uuid4())
     total = len(job.graph.nodes)
     stop = threading.Event()

@@ -14,7 +14,7 @@ WRITTEN_BY = {"event_hosts": "scheduled_events"}
 
 
 def _parents(name: str) -> set[str]:
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     node = graph.get(dg.AssetKey(["analytics", name]))
     return {"/".join(k.path[1:]) for k in node.parent_keys if k.path[0] == "raw"}
 

@@ -142,7 +142,7 @@ def test_code_location_loads_and_a_partition_run_succeeds(dagster_dev: str) -> N
     (repo,) = _graphql(dagster_dev, REPOSITORY)["repositoriesOrError"]["nodes"]
     from calendly_pipeline.definitions import defs
 
-    expected = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    expected = {k.to_user_string() for k in defs().resolve_asset_graph().get_all_asset_keys()}
     assert {"/".join(a["assetKey"]["path"]) for a in repo["assetNodes"]} == expected
     assert "daily_sync" in {j["name"] for j in repo["jobs"]}
     schedules = {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
