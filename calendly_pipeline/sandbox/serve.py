@@ -12,10 +12,12 @@ from types import TracebackType
 
 import uvicorn
 
-from calendly_pipeline.sandbox.app import DropConnection, Gate, build_app
+from calendly_pipeline.sandbox.app import build_app
 from calendly_pipeline.sandbox.config import SCALES, FaultConfig, SandboxConfig
+from calendly_pipeline.sandbox.credentials import OAuthApp
+from calendly_pipeline.sandbox.faults import DropConnection, Gate
 from calendly_pipeline.sandbox.manifest import build_manifest
-from calendly_pipeline.sandbox.world import OAuthApp, World
+from calendly_pipeline.sandbox.world import World
 
 SYNTHETIC_NOTE = (
     "SYNTHETIC DATA: every person, company and meeting served by this sandbox is generated; "
@@ -87,11 +89,11 @@ class Sandbox:
     @property
     def tokens(self) -> dict[str, str]:
         """Personal access tokens by role: owner, admin, user."""
-        return dict(self.world.pats)
+        return dict(self.world.credentials.pats)
 
     @property
     def oauth(self) -> OAuthApp:
-        return self.world.oauth
+        return self.world.credentials.oauth
 
     def manifest(self) -> dict:
         return build_manifest(self.world)

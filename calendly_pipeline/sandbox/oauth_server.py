@@ -70,7 +70,7 @@ class OAuthServer:
 
 def accepted_redirect(world: World, uri: str) -> bool:
     """The registered URI, or any loopback `http://` URI on any port (RFC 8252 §7.3)."""
-    if uri == world.oauth.redirect_uri:
+    if uri == world.credentials.oauth.redirect_uri:
         return True
     parts = urlsplit(uri)
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and not parts.fragment
@@ -121,9 +121,9 @@ async def authorize(request: Request) -> Response:
     """`GET /oauth/authorize`: check the client and redirect URI, then show the login page."""
     server, q = _server(request), request.query_params
     world = server.world
-    if q.get("client_id") != world.oauth.client_id:
+    if q.get("client_id") != world.credentials.oauth.client_id:
         return _bad_request("Unknown client_id: this sandbox registers one demo OAuth app.")
-    redirect_uri = q.get("redirect_uri") or world.oauth.redirect_uri
+    redirect_uri = q.get("redirect_uri") or world.credentials.oauth.redirect_uri
     if not accepted_redirect(world, redirect_uri):
         return _bad_request("redirect_uri is not registered for this app (loopback URIs are).")
     state = q.get("state")
@@ -221,7 +221,8 @@ def _client_authenticated(world: World, request: Request, form: dict[str, str]) 
             client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
         except ValueError:
             return False
-    return client_id == world.oauth.client_id and client_secret == world.oauth.client_secret
+    app = world.credentials.oauth
+    return client_id == app.client_id and client_secret == app.client_secret
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -231,9 +232,9 @@ def _oauth_error(error: str, description: str, status: int = 400) -> JSONRespons
 def _redeem_code(server: OAuthServer, form: dict[str, str]) -> tuple[int, str] | JSONResponse:
     """The user and scope of a code, or the RFC 6749 §5.2 error that refuses it."""
     world, code = server.world, str(form.get("code"))
-    if code in world.auth_codes:  # the pre-issued code of `sb.oauth` (no PKCE)
-        user = world.auth_codes.pop(code)
-        if form.get("redirect_uri") not in (None, world.oauth.redirect_uri):
+    if code in world.credentials.auth_codes:  # the pre-issued code of `sb.oauth` (no PKCE)
+        user = world.credentials.auth_codes.pop(code)
+        if form.get("redirect_uri") not in (None, world.credentials.oauth.redirect_uri):
             return _oauth_error("invalid_grant", INVALID_GRANT)
         return user, "default"
     issued = server.codes.pop(code, None)
@@ -269,7 +270,7 @@ async def token(request: Request) -> Response:
             user, scope = redeemed
             server.scopes[user] = scope
         elif grant == "refresh_token":
-            found = world.refresh_tokens.pop(str(form.get("refresh_token")), None)
+            found = world.credentials.refresh_tokens.pop(str(form.get("refresh_token")), None)
             user, scope = (
                 (-1, "") if found is None else (found, server.scopes.get(found, "default"))
             )
@@ -302,9 +303,10 @@ async def revoke(request: Request) -> Response:
         return _oauth_error("invalid_client", "Client authentication failed.", 401)
     revoked = str(form.get("token"))
     with world.lock:
-        user = world.refresh_tokens.get(revoked)
-        if user is None and revoked in world.tokens and world.tokens[revoked].kind == "oauth":
-            user = world.tokens[revoked].user
+        creds = world.credentials
+        user = creds.refresh_tokens.get(revoked)
+        if user is None and revoked in creds.tokens and creds.tokens[revoked].kind == "oauth":
+            user = creds.tokens[revoked].user
         if user is not None:
             world.revoke_grant(user_uri=world.uri("user", user))
     return JSONResponse({})
