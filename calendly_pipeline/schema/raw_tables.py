@@ -8,6 +8,8 @@ of `transforms.flatten`'s extraction. Column order here is the column order in D
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from calendly_pipeline.schema.spec import Column, TableSpec
 
 # --- column builders: the same column means the same thing in every table ---------------------
@@ -44,6 +46,11 @@ DELETED_AT = timestamp(
     "(Calendly only removes events for data-compliance requests); NULL while it is served",
     path=None,
 )
+
+
+def _ours(*columns: Column) -> tuple[Column, ...]:
+    """Columns our sync fills itself: none is read from an API object."""
+    return tuple(replace(c, path=None) for c in columns)
 
 
 def _utm() -> tuple[Column, ...]:
@@ -144,7 +151,7 @@ MEMBERSHIP_SNAPSHOTS = TableSpec(
     "membership_snapshots",
     "The roster as seen on each sync day. A member missing from the latest snapshot but present "
     "in an earlier one was removed (offboarded) in between.",
-    (
+    _ours(
         Column("snapshot_date", "DATE", "UTC day of the sync that saw the roster.", False),
         Column("membership_uri", "VARCHAR", "URI of the membership.", False),
         _ref("user_uri", "member's user"),

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from calendly_pipeline.storage.raw_tables import META_TABLES, RAW_TABLES
+from calendly_pipeline.schema.raw_tables import RAW_TABLES
+from calendly_pipeline.storage.raw_tables import META_TABLES
 from calendly_pipeline.storage.spec import render_markdown
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "raw_tables.md"
@@ -16,8 +17,11 @@ DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "raw_tables.md"
 HEADER = """\
 # Raw and meta tables
 
-Generated from `calendly_pipeline/storage/raw_tables.py` by
-`uv run python -m calendly_pipeline.storage.docs`; do not edit by hand.
+Generated from the table specs (`calendly_pipeline/schema/raw_tables.py` for `raw`,
+`calendly_pipeline/storage/raw_tables.py` for `meta`) by
+`uv run python -m calendly_pipeline.storage.docs`; do not edit by hand. "From the API" is where
+each raw column's value is in the Calendly API object (`list[].field`: one row per element of
+`list`; `→ name`: computed by `transforms.flatten`'s function of that name).
 
 All timestamps are `TIMESTAMPTZ` in UTC. Every raw table has `synced_at`, the moment our sync
 wrote the row. The same descriptions are stored as DuckDB comments: in any SQL client,
