@@ -2,7 +2,8 @@
 
 Declarative: each column's place in the API object is its `path` in `schema.raw_tables` (and
 `derive`, one of the named functions in `DERIVED`, for the few computed columns), so this
-module names no column. Pure pandas and stdlib: no HTTP, no DuckDB. At the 1M-event scale
+module names a column only where an endpoint serves a table in another shape (the users
+embedded in memberships). Pure pandas and stdlib: no HTTP, no DuckDB. At the 1M-event scale
 these functions see millions of dicts, so each makes one pass building plain row tuples and
 converts whole columns at the end (`to_frame`); no pandas call runs per row.
 
