@@ -140,7 +140,7 @@ def scheduled_events(
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
     api = calendly.api(duckdb)
-    now = api.client.server_now  # the API's clock from that answer, read once for the step
+    now = calendly.as_of  # the run's clock, the same for every step and stamp of the run
     before = api.client.request_count
     tally, last_frame = Counter[str](), None
     for month in api.scheduled_events(window.start, window.end):
@@ -211,10 +211,9 @@ def invitees(
     sync_settings: SyncSettings,
 ) -> dg.MaterializeResult:
     window = context.partition_time_window
-    # Checks the token and the warehouse's organization before any write; its answer also
-    # sets the API clock, read once here for the trailing window and every sync stamp.
+    # Checks the token and the warehouse's organization before any write.
     api = calendly.api(duckdb)
-    now = api.client.server_now
+    now = calendly.as_of  # the run's clock: the trailing window and every sync stamp
     pii = sync_settings.validated_pii_mode()
     before = api.client.request_count
     with duckdb.get_connection() as conn:

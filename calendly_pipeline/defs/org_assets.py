@@ -45,6 +45,7 @@ class Source:
     # A parent whose own list is refused goes here instead of failing the collection.
     rejects: Rejects
     settings: SyncSettings
+    as_of: datetime  # the run's clock (`CalendlyResource.as_of`): every stamp and cadence
     # Parts read in full this run (recorded in meta.collection_reads) and parts skipped, whose
     # stored rows the write keeps.
     read: list[str] = field(default_factory=list)
@@ -113,7 +114,7 @@ def _webhooks(source: Source) -> tuple[list[Item]]:
         groups = list(reads.read_table(conn, rt.GROUPS)["uri"])
         last = collection_reads.last_read(conn, USER_WEBHOOKS)
         every = source.settings.user_webhooks_every()
-        due = last is None or source.api.client.server_now - last >= every
+        due = last is None or source.as_of - last >= every
         users = reads.member_user_uris(conn) if due else []
     (source.read if due else source.skipped).append(USER_WEBHOOKS)
     return (source.kept(rt.WEBHOOK_SUBSCRIPTIONS, source.api.webhooks(groups, users)),)
@@ -146,7 +147,7 @@ def _record_sync_info(
         org_uri=org["uri"],
         org_name=_value(org["name"]),
         plan=_value(org["plan"]),
-        synced_at=client.server_now,
+        synced_at=calendly.as_of,
         ran_at=datetime.now(UTC),
         is_synthetic=calendly.is_synthetic,
         api_host=urlsplit(client.base_url).netloc,
@@ -272,7 +273,7 @@ def _write(
     frames: tuple[pd.DataFrame, ...],
 ) -> dict[str, int]:
     """The tables, the parts read and the rejects in one transaction: rejects per table."""
-    now = source.api.client.server_now
+    now = source.as_of
     partial = bool(source.skipped) and collection.write_partial is not None
     with duckdb.get_connection() as conn, writes.transaction(conn):
         for spec, frame in zip(collection.specs, frames, strict=True):
@@ -305,7 +306,7 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         client = calendly.get_client()
         before = client.request_count
-        source = Source(calendly.api(duckdb), duckdb, Rejects(), sync_settings)
+        source = Source(calendly.api(duckdb), duckdb, Rejects(), sync_settings, calendly.as_of)
         try:
             fetched = [list(items) for items in collection.fetch(source)]
         except PlanFeatureUnavailable as exc:

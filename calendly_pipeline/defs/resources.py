@@ -85,6 +85,7 @@ class CalendlyResource(dg.ConfigurableResource):
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
     _connection: Connection | None = PrivateAttr(default=None)
     _caller: Caller | None = PrivateAttr(default=None)
+    _as_of: datetime | None = PrivateAttr(default=None)
 
     @classmethod
     def from_env(cls) -> CalendlyResource:
@@ -171,7 +172,7 @@ class CalendlyResource(dg.ConfigurableResource):
                     organization=org_name,
                     connected_since=self._connected_since(),
                 )
-            self._caller = caller
+            self._caller, self._as_of = caller, client.server_now
         return self._caller
 
     def api(self, warehouse: DuckDBResource) -> CalendlyAPI:
@@ -192,10 +193,19 @@ class CalendlyResource(dg.ConfigurableResource):
     def is_synthetic(self) -> bool:
         return self._open().is_synthetic
 
+    @property
+    def as_of(self) -> datetime:
+        """The run's clock: the API's clock at the run's first answer (`caller`, which every
+        step asks before it reads), read once and passed to every stamp and window of the run,
+        so later answers never move it (one resource per run: the in-process executor)."""
+        if self._as_of is None:
+            raise RuntimeError("as_of is known once caller() has answered")
+        return self._as_of
+
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:
             self._stack.close()
-        self._stack = self._connection = self._caller = None
+        self._stack = self._connection = self._caller = self._as_of = None
 
 
 def record_refusal(warehouse: DuckDBResource, error: AuthError) -> None:

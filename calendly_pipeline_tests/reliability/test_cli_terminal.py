@@ -48,6 +48,7 @@ def _env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
     [
         ("CALENDLY_START_DATE", "2025/01/01"),
         ("CALENDLY_TRAILING_DAYS", "abc"),
+        ("CALENDLY_HISTORY_DAYS", "a year"),
         ("CALENDLY_API_BASE_URL", "api.calendly.com"),
         ("CALENDLY_INVITEE_PII", "yes"),
         ("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", "weekly"),
