@@ -13,7 +13,6 @@ import json
 import random
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from email.utils import formatdate
@@ -24,11 +23,9 @@ from starlette.requests import Request
 
 from calendly_pipeline.sandbox.config import FaultConfig
 from calendly_pipeline.sandbox.pagination import EMPTY_MARK, empty_page, encode_token, invalid
+from calendly_pipeline.sandbox.rate_limit import RateWindows
+from calendly_pipeline.sandbox.wire import error_body, held_send, quote_token, send_json
 from calendly_pipeline.sandbox.world import World
-
-
-class DropConnection(Exception):
-    """Raised mid-body so uvicorn closes the socket (the drop_rate fault)."""
 
 
 class Gate:
@@ -36,8 +33,7 @@ class Gate:
 
     def __init__(self, app: Any, world: World, rate_limit: int, faults: FaultConfig) -> None:
         self.app, self.world = app, world
-        self.limit = rate_limit
-        self.windows: dict[str, tuple[float, int]] = {}
+        self.rate = RateWindows(rate_limit)
         self.mutex = threading.Lock()
         self.counter: Counter[str] = Counter()
         self.by_path: Counter[str] = Counter()
@@ -59,25 +55,6 @@ class Gate:
                 "by_path": dict(self.by_path),
                 **{k: v for k, v in self.counter.items() if k != "requests"},
             }
-
-    @property
-    def window_limit(self) -> int:
-        """The budget per window: the per-minute limit scaled to the window, rounded up."""
-        span = self.faults.rate_window_seconds
-        return -(-self.limit * span // 60) if self.limit else 1_000_000
-
-    def _window(self, key: str) -> tuple[int, int, bool]:
-        """(remaining, seconds to reset, allowed) for this token's fixed window."""
-        limit, span = self.window_limit, self.faults.rate_window_seconds
-        now = time.monotonic()
-        start, used = self.windows.get(key, (now, 0))
-        if now - start >= span:
-            start, used = now, 0
-        allowed = used < limit
-        used += 1 if allowed else 0
-        self.windows[key] = (start, used)
-        reset = max(1, int(span - (now - start) + 0.999))
-        return max(0, limit - used), reset, allowed
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -103,7 +80,8 @@ class Gate:
             with self.mutex:
                 self.counter["requests"] += 1
                 self.by_path[route] += 1
-                remaining, reset, allowed = self._window(token or "anonymous")
+                span = self.faults.rate_window_seconds
+                remaining, reset, allowed = self.rate.take(token or "anonymous", span)
                 targeted = self.faults.applies_to(route)
                 if allowed and targeted and self.burst_left > 0:
                     self.burst_left -= 1
@@ -117,30 +95,33 @@ class Gate:
             echo = token if faults.echo_token_in_errors else None
             if not faults.no_rate_headers:
                 headers += [
-                    (b"x-ratelimit-limit", str(self.window_limit).encode()),
+                    (
+                        b"x-ratelimit-limit",
+                        str(self.rate.window_limit(span)).encode(),
+                    ),
                     (b"x-ratelimit-remaining", str(remaining).encode()),
                     (b"x-ratelimit-reset", str(reset).encode()),
                 ]
             if not allowed:
-                body = _error_body(
+                body = error_body(
                     "Too Many Requests",
                     "You have exceeded the rate limit. Please retry later.",
                     echo,
                 )
                 if not faults.no_retry_after:
                     headers.append((b"retry-after", str(reset).encode()))
-                await _send_json(send, 429, body, headers)
+                await send_json(send, 429, body, headers)
                 return
             if isinstance(page, tuple):
                 status, answer = page
-                await _send_json(send, status, json.dumps(answer).encode(), headers)
+                await send_json(send, status, json.dumps(answer).encode(), headers)
                 return
             rewrite = self._rewriter(scope, page, echo)
             if fault == "latency":
                 await asyncio.sleep(self.faults.latency_ms / 1000)
             elif fault == "error":
                 status = self.rng.choice((500, 502, 503))
-                body = _error_body(
+                body = error_body(
                     "Internal Server Error",
                     self.faults.error_message
                     or "The server encountered an unexpected condition that prevented "
@@ -149,9 +130,9 @@ class Gate:
                 )
                 with self.mutex:
                     self.counter["5xx"] += 1
-                await _send_json(send, status, body, headers)
+                await send_json(send, status, body, headers)
                 return
-        await self.app(scope, receive, self._sender(send, headers, fault, rewrite))
+        await self.app(scope, receive, held_send(send, headers, fault, rewrite))
 
     def _page_fault(self, scope: dict) -> tuple[int, dict] | str | None:
         """The wild paging faults for a request that carries a `page_token` (under the mutex).
@@ -205,7 +186,7 @@ class Gate:
 
         def rewrite(status: int, body: dict) -> dict:
             if echo is not None and status >= 400 and isinstance(body.get("message"), str):
-                body["message"] = _echo(body["message"], echo)
+                body["message"] = quote_token(body["message"], echo)
             pagination = body.get("pagination")
             if status != 200 or not isinstance(pagination, dict):
                 return body
@@ -240,86 +221,6 @@ class Gate:
             self.counter["delayed"] += 1
             return "latency"
         return None
-
-    def _sender(
-        self,
-        send: Callable,
-        extra: list[tuple[bytes, bytes]],
-        fault: str | None,
-        rewrite: Callable[[int, dict], dict] | None = None,
-    ) -> Callable:
-        held: dict[str, Any] = {}
-
-        async def wrapped(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"date"
-                ] + extra
-                cut_short = fault in ("drop", "malformed") and message["status"] == 200
-                if cut_short or rewrite is not None:
-                    held["start"] = message
-                    return
-                await send(message)
-                return
-            if message["type"] == "http.response.body" and "start" in held:
-                body = message.get("body", b"")
-                start = held.pop("start")
-                if rewrite is not None:
-                    # Handlers answer with one JSONResponse body, so it is whole here.
-                    answer = json.loads(body)
-                    body = json.dumps(rewrite(start["status"], answer)).encode()
-                    _set_length(start, len(body))
-                    if not (fault in ("drop", "malformed") and start["status"] == 200):
-                        await send(start)
-                        await send({"type": "http.response.body", "body": body})
-                        return
-                cut = body[: max(1, len(body) // 2)]
-                if fault == "malformed":
-                    _set_length(start, len(cut))
-                    await send(start)
-                    await send({"type": "http.response.body", "body": cut, "more_body": False})
-                    return
-                await send(start)
-                await send({"type": "http.response.body", "body": cut, "more_body": True})
-                raise DropConnection("fault injection: connection dropped mid-body")
-            await send(message)
-
-        return wrapped
-
-
-def _set_length(start: dict, length: int) -> None:
-    """Replace the Content-Length of a held `http.response.start` message."""
-    start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-    start["headers"].append((b"content-length", str(length).encode()))
-
-
-def _echo(message: str, token: str) -> str:
-    """What a careless server or proxy does: quote the request's credentials back."""
-    return f"{message} (request header Authorization: Bearer {token})"
-
-
-def _error_body(title: str, message: str, echo: str | None) -> bytes:
-    """An error body as Calendly shapes it; `echo` is the token the echo fault quotes."""
-    return json.dumps(
-        {"title": title, "message": _echo(message, echo) if echo is not None else message}
-    ).encode()
-
-
-async def _send_json(
-    send: Callable, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 _SEGMENT = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

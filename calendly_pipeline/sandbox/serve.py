@@ -15,8 +15,9 @@ import uvicorn
 from calendly_pipeline.sandbox.app import build_app
 from calendly_pipeline.sandbox.config import SCALES, FaultConfig, SandboxConfig
 from calendly_pipeline.sandbox.credentials import OAuthApp
-from calendly_pipeline.sandbox.faults import DropConnection, Gate
+from calendly_pipeline.sandbox.faults import Gate
 from calendly_pipeline.sandbox.manifest import build_manifest
+from calendly_pipeline.sandbox.wire import DropConnection
 from calendly_pipeline.sandbox.world import World
 
 SYNTHETIC_NOTE = (
