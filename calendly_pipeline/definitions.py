@@ -13,7 +13,12 @@ from calendly_pipeline.defs.analytics_assets import utilization_tables
 from calendly_pipeline.defs.checks import asset_checks
 from calendly_pipeline.defs.dashboard_asset import dashboard
 from calendly_pipeline.defs.event_assets import invitees, scheduled_events
-from calendly_pipeline.defs.jobs import daily_sync, daily_sync_schedule
+from calendly_pipeline.defs.jobs import (
+    daily_sync,
+    daily_sync_schedule,
+    history_backfill,
+    history_sync,
+)
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.partitions import settings_partitions
 from calendly_pipeline.defs.resources import CalendlyResource
@@ -43,8 +48,9 @@ def build_defs(
     return dg.Definitions(
         assets=assets,
         asset_checks=asset_checks,
-        jobs=[daily_sync],
+        jobs=[daily_sync, history_sync],
         schedules=[daily_sync_schedule],
+        sensors=[history_backfill],
         resources={**defaults, **resources},
         # One process per run: one HTTP session, one shared rate budget, one embedded sandbox.
         executor=dg.in_process_executor,

@@ -284,6 +284,7 @@ def render_dashboard(
         ran_at=_when(info.get("ran_at")) if info.get("ran_at") else "not recorded",
         as_of=_when(data.as_of),
         covered_window=verdicts.covered_window(data),
+        invitees_complete=verdicts.invitees_complete(data),
         seats_unknown=verdicts.unknown_seats(data),
         seats_passive=verdicts.passive_only_seats(data),
         plan_verdict=verdicts.plan_sentence(data),

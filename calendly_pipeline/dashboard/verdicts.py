@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from calendly_pipeline.dashboard.data import DashboardData
+from calendly_pipeline.transforms.completeness import COLUMN, INVITEE_FEATURES, complete_back_to
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
+from calendly_pipeline.transforms.features import FEATURES
 from calendly_pipeline.transforms.plans import plan_verdict
 from calendly_pipeline.transforms.utilization import PASSIVE_ONLY_REASON as PASSIVE
 
@@ -47,3 +49,16 @@ def passive_only_seats(data: DashboardData) -> int:
 def plan_sentence(data: DashboardData) -> str:
     """The organization's plan advice in one sentence (`analytics.plan_options`)."""
     return plan_verdict(data.plan_options, str(data.sync_info.get("currency") or "USD"))
+
+
+def invitees_complete(data: DashboardData) -> str | None:
+    """How far back feature use revealed by invitees is complete while the invitee history is
+    still being read (`analytics.feature_adoption.invitees_complete_after`); None once it is."""
+    frame = data.feature_adoption
+    if COLUMN not in frame or frame[COLUMN].isna().all():
+        return None
+    labels = ", ".join(f.label for key, f in FEATURES.items() if key in INVITEE_FEATURES)
+    return (
+        f"complete back to {complete_back_to(frame[COLUMN].max())}; older invitees are still "
+        f"being read, so earlier uses of {labels} may be missing"
+    )

@@ -193,6 +193,27 @@ def _write_invitees(
     return Counter(invitees_written=written, rejected_records=sum(counts.values())), people
 
 
+def _invitee_todo(
+    duckdb: DuckDBResource, window: dg.TimeWindow, sync_settings: SyncSettings, now: datetime
+) -> list[str]:
+    """The events whose invitees this run reads, within the run's budget."""
+    with duckdb.get_connection() as conn:
+        return sync_state.events_needing_invitees(
+            conn, window.start, window.end, now - sync_settings.trailing(), now,
+            budget=sync_settings.invitee_requests_per_run,
+        )  # fmt: skip
+
+
+INVITEE_BACKLOG = "invitee_backlog"  # metadata the history sensor and the CLI read
+
+
+def _backlog_metadata(pending: int, newest: datetime | None) -> dict[str, Any]:
+    """What is left for later runs: events still waiting for their invitees, and the start of
+    the newest of them (invitee-based figures are complete only after it)."""
+    since = newest.isoformat() if newest is not None else "complete"
+    return {INVITEE_BACKLOG: pending, "invitees_complete_after": since}
+
+
 @dg.asset(
     key=["raw", "invitees"],
     **EVENT_ASSET,
@@ -200,8 +221,10 @@ def _write_invitees(
     description="Invitees of the events in the window, with their answers in "
     "`raw.invitee_questions_and_answers`. Invitees cost one request per event, so they are "
     "re-read only for events that are new, whose `updated_at` moved, or that fall in the "
-    "trailing window (no-shows are marked after the meeting). Invitee emails are stored as "
-    "salted hashes and names dropped unless `invitee_pii` says otherwise.",
+    "trailing window (no-shows are marked after the meeting), at most "
+    "`invitee_requests_per_run` per run: the window's events first, then older stored events "
+    "never read, newest first (`invitee_backlog` says how many wait). Invitee emails are "
+    "stored as salted hashes and names dropped unless `invitee_pii` says otherwise.",
     metadata=definition_metadata(rt.INVITEES),
 )
 def invitees(
@@ -216,11 +239,8 @@ def invitees(
     now = calendly.as_of  # the run's clock: the trailing window and every sync stamp
     pii = sync_settings.validated_pii_mode()
     before = api.client.request_count
-    with duckdb.get_connection() as conn:
-        todo = sync_state.events_needing_invitees(
-            conn, window.start, window.end, now - sync_settings.trailing(), now
-        )
-    context.log.info(f"invitees: {len(todo)} events need their invitees (re-)read")
+    todo = _invitee_todo(duckdb, window, sync_settings, now)
+    context.log.info(f"invitees: {len(todo)} events get their invitees (re-)read this run")
     tally, last_frame, done = Counter[str](), None, 0
     for batch in api.invitees(todo):
         counts, last_frame = _write_invitees(context, duckdb, batch, sync_settings, now)
@@ -229,6 +249,7 @@ def invitees(
         context.log.info(f"invitees: {done}/{len(todo)} events done")
     with duckdb.get_connection() as conn:
         total = reads.row_count(conn, rt.INVITEES)
+        backlog = _backlog_metadata(*sync_state.invitee_backlog(conn))
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.INVITEES,
@@ -236,6 +257,6 @@ def invitees(
             last_frame,
             synthetic=calendly.is_synthetic,
             requests=api.client.request_count - before,
-            extra={"events_refetched": len(todo), "invitee_pii": pii, **tally},
+            extra={"events_refetched": len(todo), "invitee_pii": pii, **tally, **backlog},
         )
     )

@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -21,6 +21,7 @@ from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from calendly_pipeline.dagster_home import open_instance
+from calendly_pipeline.defs import jobs
 from calendly_pipeline.defs.partitions import range_tags
 from calendly_pipeline.settings import PROJECT_ROOT
 
@@ -138,14 +139,16 @@ def run_sync(
     on_warning: Callable[[str], None] | None = None,
     defs: dg.Definitions,
     instance: dg.DagsterInstance | None = None,
+    job_name: str = "daily_sync",
 ) -> SyncOutcome:
-    """Materialize every asset over [start, end] in one run; report steps as they finish and
-    the steps' warnings as they are logged (the messages are raw: names, server text).
+    """Materialize the job's assets (`daily_sync`: every asset) over [start, end] in one run;
+    report steps as they finish and the steps' warnings as they are logged (the messages are
+    raw: names, server text).
 
     By default the run lands in DAGSTER_HOME (data/dagster_home); `defs` is the caller's (the
     CLI passes `build_defs(settings)`, exactly what `dagster dev` loads from the same settings).
     """
-    job = defs.resolve_job_def("daily_sync")
+    job = defs.resolve_job_def(job_name)
     first, last = partition_range(start, end, job.partitions_def)
     if instance is None:
         instance = open_instance()
@@ -212,5 +215,106 @@ def run_sync(
         first_partition=first,
         last_partition=last,
         error=None if result.success else _first_failure(result.all_events),
+        row_counts=counts,
+    )
+
+
+EVENTS_ROWS = "raw/scheduled_events"  # its row count is the run's window, not the table
+
+
+def sync_progressively(
+    first: date,
+    last: date,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    *,
+    on_warning: Callable[[str], None] | None = None,
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance | None = None,
+    today: date,
+) -> SyncOutcome:
+    """What `sync` without dates runs, the whole of [first, last] in the end.
+
+    A first sync (no event partition materialized) runs `daily_sync` over the value window
+    first, so utilization and the dashboard exist after minutes, then `history_sync` over the
+    rest, newest first (the work the `history_backfill` sensor does a chunk at a time); a later
+    one runs `daily_sync` over [first, last]. Then `history_sync` runs over the first day while
+    the invitee backlog shrinks (each reads `invitee_requests_per_run` of it, newest first).
+    """
+    instance = instance or open_instance()
+    partitions = defs.resolve_job_def(jobs.daily_sync.name).partitions_def
+    plan = [(jobs.daily_sync.name, first, last)]
+    if jobs.first_sync(instance):
+        start = date.fromisoformat(
+            jobs.value_window(today, partitions, defs.resources["sync_settings"])[0]
+        )
+        if first < start:
+            plan = [
+                (jobs.daily_sync.name, start, last),
+                (jobs.history_sync.name, first, start - timedelta(days=1)),
+            ]
+    outcomes: list[SyncOutcome] = []
+    steps = _Steps(on_progress)
+    for job_name, a, b in plan:
+        outcomes.append(
+            run_sync(
+                a, b, steps, on_warning=on_warning, defs=defs, instance=instance, job_name=job_name
+            )
+        )
+        steps.next_run()
+        if not outcomes[-1].success:
+            return _combined(outcomes, len(plan))
+    backlog = jobs.invitee_backlog(instance)
+    while backlog:
+        outcomes.append(
+            run_sync(
+                first,
+                first,
+                steps,
+                on_warning=on_warning,
+                defs=defs,
+                instance=instance,
+                job_name=jobs.history_sync.name,
+            )
+        )
+        steps.next_run()
+        left = jobs.invitee_backlog(instance)
+        if not outcomes[-1].success or left >= backlog:
+            break
+        backlog = left
+    return _combined(outcomes, len(plan))
+
+
+class _Steps:
+    """One progress count over several runs: each run's steps add to the ones before."""
+
+    def __init__(self, report: Callable[[str, int, int], None] | None) -> None:
+        self.report, self.before, self.total = report, 0, 0
+
+    def __call__(self, message: str, done: int, total: int) -> None:
+        self.total = total
+        if self.report is not None:
+            self.report(message, self.before + done, self.before + total)
+
+    def next_run(self) -> None:
+        self.before += self.total
+
+
+def _combined(outcomes: list[SyncOutcome], windows: int) -> SyncOutcome:
+    """One outcome for the runs: the first `windows` runs cover disjoint ranges (their event
+    rows add up), the later ones re-read the backlog (their table counts are the latest)."""
+    counts: dict[str, int] = {}
+    for number, outcome in enumerate(outcomes):
+        for table, rows in outcome.row_counts.items():
+            if table != EVENTS_ROWS:
+                counts[table] = rows
+            elif number < windows:
+                counts[table] = counts.get(table, 0) + rows
+    failed = next((o for o in outcomes if not o.success), None)
+    return SyncOutcome(
+        run_id=(failed or outcomes[-1]).run_id,
+        success=failed is None,
+        first_partition=min(o.first_partition for o in outcomes[:windows]),
+        last_partition=max(o.last_partition for o in outcomes[:windows]),
+        error=failed.error if failed else None,
         row_counts=counts,
     )

@@ -195,6 +195,14 @@ FEATURE_ADOPTION = TableSpec(
             "(exact, no flooring).",
             False,
         ),
+        Column(
+            "invitees_complete_after",
+            "TIMESTAMPTZ",
+            "Features revealed by invitees only, while the invitee history is still being read "
+            "(progressive first sync, docs/scaling.md): the start of the newest event whose "
+            "invitees are not read yet; uses before it may be missing, so the row is not a "
+            "complete figure. NULL: complete (or a feature not revealed by invitees).",
+        ),
     ),
     primary_key=("user_uri", "feature"),
 )
@@ -229,6 +237,14 @@ ORG_FEATURE_ADOPTION = TableSpec(
             "BOOLEAN",
             "A paid-tier feature included in the plan that nobody used during the month; NULL "
             "when `in_plan` is NULL and nobody used it.",
+        ),
+        Column(
+            "invitees_complete_after",
+            "TIMESTAMPTZ",
+            "Features revealed by invitees only, while the invitee history is still being read "
+            "(progressive first sync, docs/scaling.md): the start of the newest event whose "
+            "invitees are not read yet; uses before it may be missing, so the row is not a "
+            "complete figure. NULL: complete (or a feature not revealed by invitees).",
         ),
     ),
     primary_key=("feature", "month"),

@@ -15,6 +15,9 @@ import pandas as pd
 from calendly_pipeline.storage import writes
 from calendly_pipeline.storage.raw_tables import INVITEE_QUESTIONS_AND_ANSWERS, INVITEES
 
+# An event whose invitees were never read, or read at another version of the event.
+_PENDING = "(s.event_uri IS NULL OR s.event_updated_at IS DISTINCT FROM e.updated_at)"
+
 
 def events_needing_invitees(
     conn: duckdb.DuckDBPyConnection,
@@ -22,23 +25,50 @@ def events_needing_invitees(
     end: datetime,
     trailing_start: datetime,
     trailing_end: datetime,
+    budget: int | None = None,
 ) -> list[str]:
-    """Event URIs in [start, end) whose invitees are missing, stale, or in the trailing window."""
+    """Event URIs whose invitees a run reads, at most `budget` of them (None: no limit): first
+    the window [start, end)'s events that are pending or in the trailing window, then the
+    backlog (pending events outside the window), each newest first. What the budget leaves
+    stays pending here, so the next run resumes it (docs/scaling.md, progressive first sync)."""
     rows = conn.execute(
-        """
-        SELECT e.uri
-        FROM raw.scheduled_events AS e
-        LEFT JOIN meta.invitee_sync AS s ON s.event_uri = e.uri
-        WHERE e.start_time >= $start AND e.start_time < $end
-          AND e.deleted_at IS NULL
-          AND (s.event_uri IS NULL
-               OR s.event_updated_at IS DISTINCT FROM e.updated_at
-               OR (e.start_time >= $tstart AND e.start_time < $tend))
-        ORDER BY e.start_time, e.uri
+        f"""
+        WITH candidates AS (
+            SELECT e.uri, e.start_time,
+                   e.start_time >= $start AND e.start_time < $end AS in_window,
+                   {_PENDING} AS pending
+            FROM raw.scheduled_events AS e
+            LEFT JOIN meta.invitee_sync AS s ON s.event_uri = e.uri
+            WHERE e.deleted_at IS NULL
+        )
+        SELECT uri FROM candidates
+        WHERE pending OR (in_window AND start_time >= $tstart AND start_time < $tend)
+        ORDER BY in_window DESC, start_time DESC, uri
+        LIMIT $budget
         """,
-        {"start": start, "end": end, "tstart": trailing_start, "tend": trailing_end},
+        {
+            "start": start,
+            "end": end,
+            "tstart": trailing_start,
+            "tend": trailing_end,
+            "budget": budget,
+        },
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def invitee_backlog(conn: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None]:
+    """How many stored events still wait for their invitees, and the start of the newest of
+    them: invitee-based figures are complete only for events that start after it."""
+    ((count, newest),) = conn.execute(
+        f"""
+        SELECT count(*), max(e.start_time)
+        FROM raw.scheduled_events AS e
+        LEFT JOIN meta.invitee_sync AS s ON s.event_uri = e.uri
+        WHERE e.deleted_at IS NULL AND {_PENDING}
+        """
+    ).fetchall()  # fetchone would leave the result open on the caller's transaction
+    return int(count), newest
 
 
 def record_invitee_sync(
