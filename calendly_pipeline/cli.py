@@ -6,7 +6,7 @@ importing Dagster and `--help` stays fast.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -197,10 +197,11 @@ def sync(
         settings = Settings.from_env()
         ConnectionSettings.from_env()
         from calendly_pipeline.defs.partitions import settings_partitions
-        from calendly_pipeline.defs.sync_runner import partition_range, run_sync
+        from calendly_pipeline.defs.sync_runner import partition_range, run_sync, sync_progressively
 
+        progressive = first is None and last is None  # the whole history: value window first
         first = first or settings.history_start(today_utc())
-        partition_range(first, last, settings_partitions(settings))
+        keys = partition_range(first, last, settings_partitions(settings))
     except (SettingsError, ValueError) as exc:  # SyncRangeError too: before any run or bar
         console.print(f"[red]error:[/red] {shown(exc)}")
         raise typer.Exit(2) from None
@@ -209,14 +210,26 @@ def sync(
         instance = open_instance()
         from calendly_pipeline.definitions import build_defs  # after open_instance: DAGSTER_HOME
 
-        outcome = run_sync(
-            first,
-            last,
-            progress.step,
-            on_warning=progress.warning,
-            defs=build_defs(settings),  # the settings just checked, not read a second time
-            instance=instance,
-        )
+        defs = build_defs(settings)  # the settings just checked, not read a second time
+        if progressive:
+            outcome = sync_progressively(
+                first,
+                date.fromisoformat(keys[1]),
+                progress.step,
+                on_warning=progress.warning,
+                defs=defs,
+                instance=instance,
+                today=today_utc(),
+            )
+        else:
+            outcome = run_sync(
+                first,
+                last,
+                progress.step,
+                on_warning=progress.warning,
+                defs=defs,
+                instance=instance,
+            )
         progress.finish(outcome.success)
     if not outcome.success:
         console.print(
