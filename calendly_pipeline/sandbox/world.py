@@ -3,8 +3,8 @@
 `World` composes the pieces a reader can take one at a time: the renderers of Calendly's JSON
 (`render/`: `people`, `event_types`, `events`, `invitees`, `records`), the credentials
 (`credentials.py`), the `WildData` picks (`wild.py`) and the controls (`world_controls.py`, its
-mixin). All reads and writes take `lock`: uvicorn serves from its own thread while tests mutate
-the world from theirs.
+mixins `EventControls` and `OrgControls`). All reads and writes take `lock`: uvicorn serves
+from its own thread while tests mutate the world from theirs.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from calendly_pipeline.sandbox.render.people import People
 from calendly_pipeline.sandbox.render.records import Records
 from calendly_pipeline.sandbox.uris import INVITEE_SLOTS, PATHS
 from calendly_pipeline.sandbox.wild import apply_wild
-from calendly_pipeline.sandbox.world_controls import WorldControls
+from calendly_pipeline.sandbox.world_controls import EventControls, OrgControls
 
 
-class World(WorldControls):
+class World(EventControls, OrgControls):
     """The organization the sandbox serves, plus the in-process controls of docs section 1.3."""
 
     def __init__(self, cfg: SandboxConfig) -> None:

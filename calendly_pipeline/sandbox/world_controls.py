@@ -1,8 +1,8 @@
 """The world controls of docs/sandbox.md ("World controls"): what tests and demos change.
 
 Every control takes the world lock and bumps the affected resources' `updated_at` to the
-simulated now. They are `World` methods (this class is its mixin), so `sb.world.advance(...)` and
-`POST /_sandbox/advance` reach the same code.
+simulated now. They are `World` methods (these two classes are its mixins), so
+`sb.world.advance(...)` and `POST /_sandbox/advance` reach the same code.
 """
 
 from __future__ import annotations
@@ -61,8 +61,15 @@ CONTROLS = (
 )
 
 
-class WorldControls:
-    """Mutations of the organization, its clock and its credentials (mixed into `World`)."""
+class EventControls:
+    """The clock and the scheduled events: book, cancel, reschedule, no-shows, deletion."""
+
+    def advance(self: World, days: float = 0, hours: float = 0) -> str:
+        if days < 0 or hours < 0:
+            raise ValueError("the sandbox clock only moves forward (days and hours must be >= 0)")
+        with self.lock:
+            self.now_us += int(days * US_PER_DAY + hours * US_PER_HOUR)
+            return fmt_us(self.now_us)
 
     def _event_id(self: World, event_uri: str) -> int:
         eid = self.lookup("event", event_uri)
@@ -75,19 +82,6 @@ class WorldControls:
         if ident is None or not self.invitees.invitee_exists(*divmod(ident, INVITEE_SLOTS)):
             raise ValueError(f"unknown invitee {invitee_uri!r}")
         return divmod(ident, INVITEE_SLOTS)
-
-    def _member_id(self: World, user_uri: str) -> int:
-        idx = self.lookup("user", user_uri)
-        if idx is None or not self.is_member(idx):
-            raise ValueError(f"{user_uri!r} is not a member of the organization")
-        return idx
-
-    def advance(self: World, days: float = 0, hours: float = 0) -> str:
-        if days < 0 or hours < 0:
-            raise ValueError("the sandbox clock only moves forward (days and hours must be >= 0)")
-        with self.lock:
-            self.now_us += int(days * US_PER_DAY + hours * US_PER_HOUR)
-            return fmt_us(self.now_us)
 
     def book_event(
         self: World,
@@ -219,6 +213,30 @@ class WorldControls:
             self.data.events.updated[eid] = self.now_us
             return self.uri("no_show", eid * INVITEE_SLOTS + k)
 
+    def delete_event_data(self: World, event_uri: str) -> None:
+        with self.lock:
+            eid = self._event_id(event_uri)
+            self.data.events.deleted[eid] = True
+
+    def restore_event_data(self: World, event_uri: str) -> None:
+        """Serve a deleted event (and its invitees) again, unchanged: what a client sees when a
+        server answered 404 for a while by mistake."""
+        with self.lock:
+            eid = self.lookup("event", event_uri)
+            if eid is None:
+                raise ValueError(f"unknown event {event_uri!r}")
+            self.data.events.deleted[eid] = False
+
+
+class OrgControls:
+    """The roster, event types, names and credentials: who belongs and who may call."""
+
+    def _member_id(self: World, user_uri: str) -> int:
+        idx = self.lookup("user", user_uri)
+        if idx is None or not self.is_member(idx):
+            raise ValueError(f"{user_uri!r} is not a member of the organization")
+        return idx
+
     def remove_member(self: World, user_uri: str) -> None:
         with self.lock:
             idx = self._member_id(user_uri)
@@ -303,20 +321,6 @@ class WorldControls:
             if et.owner_user is not None:  # the log records who edited it (Enterprise)
                 edit = type_edit(len(self.data.activity), et, self.now_us, self.data.admin)
                 self.data.activity.append(edit)
-
-    def delete_event_data(self: World, event_uri: str) -> None:
-        with self.lock:
-            eid = self._event_id(event_uri)
-            self.data.events.deleted[eid] = True
-
-    def restore_event_data(self: World, event_uri: str) -> None:
-        """Serve a deleted event (and its invitees) again, unchanged: what a client sees when a
-        server answered 404 for a while by mistake."""
-        with self.lock:
-            eid = self.lookup("event", event_uri)
-            if eid is None:
-                raise ValueError(f"unknown event {event_uri!r}")
-            self.data.events.deleted[eid] = False
 
     def rename(self: World, uri: str, name: str | None) -> None:
         """Give the organization, a user or a group any name (None: null), as its owner could:
