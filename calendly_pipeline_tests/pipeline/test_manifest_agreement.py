@@ -20,7 +20,8 @@ def test_seat_status_and_features_match_the_manifest(synced_pipeline: Pipeline) 
     manifest = synced_pipeline.sandbox.manifest()
     seats = _frame(synced_pipeline, "SELECT * FROM analytics.seat_utilization")
     adoption = _frame(synced_pipeline, "SELECT * FROM analytics.feature_adoption")
-    members = seats[seats["seat_type"] == "member"].set_index("user_uri")
+    current = (seats["seat_type"] == "member") & (seats["status"] != "removed")
+    members = seats[current].set_index("user_uri")  # the manifest's members: the current roster
     got, want = {}, {}
     for m in manifest["members"]:
         row = members.loc[m["user_uri"]]
