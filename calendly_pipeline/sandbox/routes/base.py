@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from calendly_pipeline.sandbox.config import PLANS
 from calendly_pipeline.sandbox.faults import route_template
-from calendly_pipeline.sandbox.pagination import Pager, forbidden, page_of, parse_count
+from calendly_pipeline.sandbox.pagination import Pager, forbidden, not_found, page_of, parse_count
 from calendly_pipeline.sandbox.routes.params import collection, parse_sort
 from calendly_pipeline.sandbox.world import World
 
@@ -58,6 +58,13 @@ class Handlers:
             request.query_params.get("sort"), ("created_at",), "created_at:asc"
         )
         return self.list_page(request, rows, key, [desc, desc], f"{scope}:{int(desc)}", render)
+
+    def path_id(self, request: Request, kind: str, param: str = "uuid") -> int:
+        """The index of the `kind` the path names; 404 when this world has none."""
+        idx = self.world.lookup(kind, request.path_params[param])
+        if idx is None:
+            raise not_found()
+        return idx
 
     def check_org_path(self, uuid: str) -> None:
         if self.world.lookup("organization", uuid) is None:

@@ -69,9 +69,7 @@ class EventTypeRoutes(Handlers):
         )
 
     def event_type(self, request: Request, c: Caller) -> dict:
-        idx = self.world.lookup("event_type", request.path_params["uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "event_type")
         return {"resource": self.world.event_types.event_type_json(idx)}
 
     def event_type_memberships(self, request: Request, c: Caller) -> dict:

@@ -42,8 +42,7 @@ class MemberRoutes(Handlers):
         return {"resource": self.world.people.user_json(self.world.data.users[idx])}
 
     def organization(self, request: Request, c: Caller) -> dict:
-        if self.world.lookup("organization", request.path_params["uuid"]) is None:
-            raise not_found()
+        self.path_id(request, "organization")
         return {"resource": self.world.people.organization_json()}
 
     def memberships(self, request: Request, c: Caller) -> dict:
@@ -96,9 +95,7 @@ class MemberRoutes(Handlers):
         self.check_org_path(request.path_params["org_uuid"])
         if not c.admin:
             raise forbidden()
-        idx = self.world.lookup("invitation", request.path_params["uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "invitation")
         return {"resource": self.world.people.invitation_json(self.world.data.invitations[idx])}
 
     def groups(self, request: Request, c: Caller) -> dict:
@@ -109,9 +106,7 @@ class MemberRoutes(Handlers):
         )
 
     def group(self, request: Request, c: Caller) -> dict:
-        idx = self.world.lookup("group", request.path_params["uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "group")
         return {"resource": self.world.people.group_json(idx)}
 
     def relationships(self, request: Request, c: Caller) -> dict:

@@ -52,9 +52,7 @@ class RecordRoutes(Handlers):
         )
 
     def routing_form(self, request: Request, c: Caller) -> dict:
-        idx = self.world.lookup("routing_form", request.path_params["uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "routing_form")
         return {"resource": self.world.records.routing_form_json(idx)}
 
     def submissions(self, request: Request, c: Caller) -> dict:
@@ -72,9 +70,7 @@ class RecordRoutes(Handlers):
         )
 
     def submission(self, request: Request, c: Caller) -> dict:
-        idx = self.world.lookup("submission", request.path_params["uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "submission")
         return {"resource": self.world.records.submission_json(idx)}
 
     def webhooks(self, request: Request, c: Caller) -> dict:
@@ -109,9 +105,7 @@ class RecordRoutes(Handlers):
 
     def webhook(self, request: Request, c: Caller) -> dict:
         self.plan_at_least("standard", UPGRADE_STANDARD)
-        idx = self.world.lookup("webhook", request.path_params["webhook_uuid"])
-        if idx is None:
-            raise not_found()
+        idx = self.path_id(request, "webhook", "webhook_uuid")
         hook = self.world.data.webhooks[idx]
         if not c.admin and hook.user != c.user:
             raise forbidden()
