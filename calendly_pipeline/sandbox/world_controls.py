@@ -79,7 +79,7 @@ class EventControls:
 
     def _invitee_id(self: World, invitee_uri: str) -> tuple[int, int]:
         ident = self.lookup("invitee", invitee_uri)
-        if ident is None or not self.invitees.invitee_exists(*divmod(ident, INVITEE_SLOTS)):
+        if ident is None or not self.invitees.exists(*divmod(ident, INVITEE_SLOTS)):
             raise ValueError(f"unknown invitee {invitee_uri!r}")
         return divmod(ident, INVITEE_SLOTS)
 
@@ -159,7 +159,7 @@ class EventControls:
     def reschedule(self: World, invitee_uri: str, new_start_time: str) -> str:
         with self.lock:
             eid, k = self._invitee_id(invitee_uri)
-            if self.invitees.invitee_status(eid, k) != "active":
+            if self.invitees.status(eid, k) != "active":
                 raise ValueError(f"invitee {invitee_uri!r} is not active")
             ev = self.data.events
             et = self.data.event_types[int(ev.et[eid])]
@@ -194,10 +194,7 @@ class EventControls:
                 "identity": self.invitees.root(eid, k),
                 "old_invitee": (eid, k),
             }
-            if all(
-                self.invitees.invitee_status(eid, j) == "canceled"
-                for j in range(int(ev.n_inv[eid]))
-            ):
+            if all(self.invitees.status(eid, j) == "canceled" for j in range(int(ev.n_inv[eid]))):
                 ev.status[eid], ev.canceler[eid] = 1, 2
                 ev.canceled_at[eid] = self.now_us
                 self.cancel_reason[eid] = "Rescheduled"

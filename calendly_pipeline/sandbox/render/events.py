@@ -40,9 +40,7 @@ class Events(WorldView):
             "invitees_counter": {
                 "total": n_inv,
                 "active": sum(
-                    1
-                    for k in range(n_inv)
-                    if self.world.invitees.invitee_status(eid, k) == "active"
+                    1 for k in range(n_inv) if self.world.invitees.status(eid, k) == "active"
                 ),
                 "limit": max(et.limit, n_inv),
             },

@@ -46,16 +46,16 @@ class Invitees(WorldView):
         email = re.sub(r"[^a-z0-9.@-]", "", f"{first}.{last}@{domain}".lower())
         return f"{first} {last}", email, TIMEZONES[(h >> 40) % len(TIMEZONES)]
 
-    def invitee_status(self, eid: int, k: int) -> str:
+    def status(self, eid: int, k: int) -> str:
         overlay = self.world.invitee_overlay.get(eid, {}).get(k, {})
         if "status" in overlay:
             return overlay["status"]
         return "canceled" if self.data.events.status[eid] else "active"
 
-    def invitee_emails(self, eid: int) -> list[str]:
+    def emails(self, eid: int) -> list[str]:
         return [self.identity(eid, k)[1] for k in range(int(self.data.events.n_inv[eid]))]
 
-    def invitee_exists(self, eid: int, k: int) -> bool:
+    def exists(self, eid: int, k: int) -> bool:
         ev = self.data.events
         return 0 <= eid < len(ev) and not ev.deleted[eid] and 0 <= k < int(ev.n_inv[eid])
 
@@ -72,7 +72,7 @@ class Invitees(WorldView):
         h = mix64(self.cfg.seed, eid, k, 5)
         uri = self.world.invitee_uri(eid, k)
         uuid = uri.rsplit("/", 1)[-1]
-        status = self.invitee_status(eid, k)
+        status = self.status(eid, k)
         updated = max(created, int(ev.canceled_at[eid]) if ev.status[eid] else 0)
         out: dict[str, Any] = {
             "uri": uri,
@@ -176,7 +176,7 @@ class Invitees(WorldView):
         return out
 
     def no_show_json(self, eid: int, k: int) -> dict | None:
-        if not self.invitee_exists(eid, k):
+        if not self.exists(eid, k):
             return None
         inv = self.invitee_json(eid, k)
         if inv["no_show"] is None:
@@ -187,7 +187,7 @@ class Invitees(WorldView):
             "created_at": inv["no_show"]["created_at"],
         }
 
-    def invitee_created_us(self, eid: int, k: int) -> int:
+    def created_us(self, eid: int, k: int) -> int:
         ev = self.data.events
         start, created = int(ev.start[eid]), int(ev.created[eid])
         return created + k * max(0, start - created) // (int(ev.n_inv[eid]) + 1) if k else created

@@ -119,7 +119,7 @@ class Records(WorldView):
                 "display_name": actor.name,
                 "alternative_identifier": actor.email,
             },
-            "details": served_details(e, self.data.users, self.world.uri),
+            "details": served_details(e, self.data.users, self.uri),
             "fully_qualified_name": f"{e.namespace}.{e.action}",
             "uri": self.uri("activity", idx),
             "namespace": e.namespace,

@@ -113,7 +113,7 @@ class EventRoutes(Handlers):
                 mask &= np.isin(ev.host0[block], hosts) | np.isin(ev.host1[block], hosts)
             chosen = block[mask].tolist()
             if email is not None:
-                chosen = [e for e in chosen if w.invitees.invitee_emails(e).count(email)]
+                chosen = [e for e in chosen if w.invitees.emails(e).count(email)]
             picked.extend(chosen)
         page, more = picked[:count], len(picked) > count
         next_key = (int(ev.start[page[-1]]), page[-1]) if more else None
@@ -145,11 +145,11 @@ class EventRoutes(Handlers):
         email = request.query_params.get("email")
         rows = []
         for k in range(int(w.data.events.n_inv[eid])):
-            if status is not None and w.invitees.invitee_status(eid, k) != status:
+            if status is not None and w.invitees.status(eid, k) != status:
                 continue
             if email is not None and w.invitees.identity(eid, k)[1] != email:
                 continue
-            rows.append((w.invitees.invitee_created_us(eid, k), k))
+            rows.append((w.invitees.created_us(eid, k), k))
         return self.by_created(
             request, rows, lambda r: r, "invitees", lambda r: w.invitees.invitee_json(eid, r[1])
         )
@@ -161,14 +161,14 @@ class EventRoutes(Handlers):
         if ident is None or ident // INVITEE_SLOTS != eid:
             raise not_found()
         k = ident % INVITEE_SLOTS
-        if not w.invitees.invitee_exists(eid, k):
+        if not w.invitees.exists(eid, k):
             raise not_found()
         return {"resource": w.invitees.invitee_json(eid, k)}
 
     def no_show(self, request: Request, c: Caller) -> dict:
         w = self.world
         ident = w.lookup("no_show", request.path_params["uuid"])
-        if ident is None or not w.invitees.invitee_exists(*divmod(ident, INVITEE_SLOTS)):
+        if ident is None or not w.invitees.exists(*divmod(ident, INVITEE_SLOTS)):
             raise not_found()
         eid, k = divmod(ident, INVITEE_SLOTS)
         self._event_for(w.uri("event", eid), c)
