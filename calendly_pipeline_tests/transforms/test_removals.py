@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.utilization import seat_history, seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld, ago
 
 CONFIG = UtilizationConfig()
@@ -20,6 +20,7 @@ def world(**details: object) -> tuple[RawWorld, str]:
     owner = w.member("owner", role="owner")
     w.event([owner], w.event_type(owner), 100)
     w.event([GONE], w.event_type(GONE), 50, created_days_ago=60)
+    w.log(GONE, 55)  # a login: the log shows the member's name
     entry = w.log(owner, 45, "User", "Remove", details or {"user": GONE, "email": "Gone@acme.test"})
     return w, entry
 
@@ -37,7 +38,7 @@ def test_a_logged_removal_before_the_first_snapshot_fills_seat_history() -> None
         "removed", "activity_log", GONE,
     )  # fmt: skip
     assert gone["removed_at"] == ago(45)
-    assert gone["email"] == "gone@acme.test"
+    assert (gone["email"], gone["name"]) == ("gone@acme.test", "Gone")
     assert gone["monthly_cost"] == 0 and pd.isna(gone["recommendation"])
     assert gone["last_active_at"] == ago(50)  # the meeting it held: its history is kept
     assert history(w) == {"2026-03": 0, "2026-04": 0, "2026-05": 1, "2026-06": 1}
