@@ -68,3 +68,13 @@ def pandas_dtype(duckdb_type: str) -> str:
 
 def pandas_dtypes(spec: TableSpec) -> dict[str, str]:
     return {c.name: pandas_dtype(c.type) for c in spec.columns}
+
+
+def frame_dtypes(spec: TableSpec) -> dict[str, str]:
+    """The dtypes the utilization model computes a table in: NOT NULL booleans and integers as
+    NumPy's `bool`/`int64` (no mask to carry), every other column as DuckDB reads it back."""
+    numpy = {"BOOLEAN": "bool", "INTEGER": "int64", "BIGINT": "int64"}
+    return {
+        c.name: numpy[c.type] if not c.nullable and c.type in numpy else pandas_dtype(c.type)
+        for c in spec.columns
+    }

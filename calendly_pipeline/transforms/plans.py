@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from calendly_pipeline.schema.analytics_tables import PLAN_OPTIONS
+from calendly_pipeline.schema.spec import frame_dtypes
 from calendly_pipeline.transforms._frames import Frames, as_utc_timestamp
 from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE, PLANS, known_plan, plan_rank
@@ -21,11 +23,8 @@ from calendly_pipeline.transforms.utilization import (
     seats_at,
 )
 
-PLAN_OPTION_COLUMNS = [
-    "plan", "current", "price_per_seat_month", "active_seats", "yearly_cost", "yearly_saving",
-    "features_lost", "people_per_feature_lost", "people_losing", "keeps_all_features",
-    "recommended", "as_of",
-]  # fmt: skip
+PLAN_OPTION_COLUMNS = PLAN_OPTIONS.column_names
+_DTYPES = frame_dtypes(PLAN_OPTIONS)
 # Plans Calendly no longer sells: an organization on one may stay, nobody can move to one.
 LEGACY_PLANS = ("essentials", "professional")
 _TIER = {f.key: f.tier for f in CATALOGUE}
@@ -95,22 +94,6 @@ def plan_options(
     out["recommended"] = out["plan"].eq(best)
     out["as_of"] = as_of
     return out.astype(_DTYPES)[PLAN_OPTION_COLUMNS]
-
-
-_DTYPES = {
-    "plan": "str",
-    "current": "bool",
-    "price_per_seat_month": "float64",
-    "active_seats": "int64",
-    "yearly_cost": "float64",
-    "yearly_saving": "float64",
-    "features_lost": "object",
-    "people_per_feature_lost": "object",
-    "people_losing": "int64",
-    "keeps_all_features": "bool",
-    "recommended": "bool",
-    "as_of": "datetime64[us, UTC]",
-}
 
 
 def organization_plan_options(
