@@ -3,11 +3,13 @@
 Starts a sandbox (rate limit off) in this process, runs a full sync, simulates one day (as
 `sync_at_scale.py` does) and then the daily sync in a child process, sampling the child's RSS;
 afterwards it reads the run's step events from the Dagster instance and prints each step's peak.
-Compare two scales of the same organization (e.g. `large-recent` and `large`) to see which
-steps grow with the history stored.
+Given two scales of the same organization (e.g. `large-recent` and `large`), it prints their
+steps side by side, to see which grow with the history stored, and the daily peaks next to
+issue 17's target: within 5% of each other.
 
     uv run python benchmarks/memory_by_step.py                        # default organization
     uv run python benchmarks/memory_by_step.py --scale large-recent   # 2,000 users, 228k events
+    uv run python benchmarks/memory_by_step.py --scale large-recent --scale large  # the target
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import psutil
 from _common import (
@@ -72,13 +75,21 @@ def step_windows(dagster_home: str) -> list[tuple[str, float, float]]:
     return windows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="default", help="named scale or USERS:EVENTS:DAYS")
-    args = parser.parse_args()
-    console = Console()
-    console.print(machine())
-    scale = parse_scale(args.scale)
+TARGET = 0.05  # issue 17: daily peaks within 5% of each other, whatever the history stored
+
+
+@dataclass
+class Daily:
+    """One scale's daily sync: the peak inside each step, the whole run's, and its length."""
+
+    full_peak: float
+    steps: dict[str, float]
+    peak: float
+    seconds: float
+
+
+def measure(scale_name: str) -> Daily:
+    scale = parse_scale(scale_name)
     with start_sandbox(sandbox_config(scale)) as sb:
         first, last = full_range(sb)
         with workspace(sb, first) as ws:
@@ -89,19 +100,53 @@ def main() -> None:
                     "--start", d_first.isoformat(), "--end", d_last.isoformat()]  # fmt: skip
             samples = sampled_run(argv, ws.env)
             windows = step_windows(ws.env["DAGSTER_HOME"])
-    began = samples[0][0]
-    table = Table(title=f"daily sync of {args.scale}: peak RSS inside each step")
-    for col in ("step", "ends at s", "peak MiB"):
-        table.add_column(col, justify="left" if col == "step" else "right")
-    for key, start, end in sorted(windows, key=lambda w: w[2]):
-        inside = [rss for t, rss in samples if start <= t <= end]
-        table.add_row(key, f"{end - began:,.1f}", f"{max(inside, default=0):,.0f}")
-    console.print(table)
-    console.print(
-        f"full sync peak {full.peak_rss_mib:,.0f} MiB; daily sync peak "
-        f"{max(r for _, r in samples):,.0f} MiB over {samples[-1][0] - began:,.1f} s "
-        f"(sampled every {SAMPLE_SECONDS * 1000:.0f} ms, so a peak can be missed by a little)"
+    steps = {
+        key: max((rss for t, rss in samples if start <= t <= end), default=0)
+        for key, start, end in sorted(windows, key=lambda w: w[2])
+    }
+    return Daily(
+        full.peak_rss_mib,
+        steps,
+        max(r for _, r in samples),
+        samples[-1][0] - samples[0][0],
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale", action="append", help="named scale or USERS:EVENTS:DAYS (repeat to compare)"
+    )
+    args = parser.parse_args()
+    names = args.scale or ["default"]
+    console = Console()
+    console.print(machine())
+    runs = []
+    for name in names:
+        runs.append(measure(name))
+        console.print(f"{name} measured: {machine()}")
+    table = Table(title="daily sync: peak RSS inside each step, MiB")
+    table.add_column("step")
+    for name in names:
+        table.add_column(name, justify="right")
+    for key in dict.fromkeys(k for run in runs for k in run.steps):
+        table.add_row(key, *(f"{run.steps.get(key, 0):,.0f}" for run in runs))
+    table.add_row(
+        "[bold]whole daily sync", *(f"[bold]{run.peak:,.0f}" for run in runs), end_section=True
+    )
+    table.add_row("full sync (ru_maxrss)", *(f"{run.full_peak:,.0f}" for run in runs))
+    table.add_row("daily sync wall s", *(f"{run.seconds:,.1f}" for run in runs))
+    console.print(table)
+    console.print(f"(RSS sampled every {SAMPLE_SECONDS * 1000:.0f} ms: a peak can be missed)")
+    if len(runs) > 1:
+        peaks = [run.peak for run in runs]
+        spread = max(peaks) / min(peaks) - 1
+        verdict = "met" if spread <= TARGET else "missed"
+        console.print(
+            f"daily sync peak RSS {' vs '.join(f'{p:,.0f}' for p in peaks)} MiB "
+            f"({', '.join(names)}): {spread:.1%} apart; target within {TARGET:.0%}: "
+            f"[bold]{verdict}[/bold]"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 `raw` and `meta` hold data that cannot be re-read (deleted events, past roster snapshots), so
 their schema only grows: version 1 creates the tables from the specs, and any later change is an
-`ALTER TABLE ... ADD COLUMN` migration appended to `MIGRATIONS` (see `add_columns`). Analytics
+`ALTER TABLE ... ADD COLUMN` migration appended to `MIGRATIONS` (see `add_columns`), or a
+rebuild that copies every row (`rebuild_tables`, for what DuckDB cannot alter in place). Analytics
 tables are rebuilt from raw on every run, so they are simply (re)created to match their specs.
 """
 
@@ -26,7 +27,7 @@ from calendly_pipeline.storage.raw_tables import (
     SYNC_INFO,
     WAREHOUSE_OWNER,
 )
-from calendly_pipeline.storage.spec import TableSpec
+from calendly_pipeline.storage.spec import TableSpec, key_enforced, key_sentence, not_null
 from calendly_pipeline.storage.writes import transaction
 
 
@@ -38,8 +39,10 @@ class Migration:
 
 
 def create_table_sql(spec: TableSpec, catalog: str | None = None) -> str:
-    cols = [f"{ident(c.name)} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns]
-    if spec.primary_key:
+    cols = [
+        f"{ident(c.name)} {c.type}{' NOT NULL' if not_null(spec, c) else ''}" for c in spec.columns
+    ]
+    if key_enforced(spec):
         cols.append(f"PRIMARY KEY ({', '.join(ident(k) for k in spec.primary_key)})")
     body = ",\n  ".join(cols)
     return f"CREATE TABLE IF NOT EXISTS {table_ref(spec, catalog)} (\n  {body}\n)"
@@ -71,6 +74,31 @@ def add_columns(spec: TableSpec, *names: str) -> Callable[[str | None], list[str
     ]
 
 
+def rebuild_tables(specs: Iterable[TableSpec]) -> Callable[[str | None], list[str]]:
+    """Statements recreating each table of `specs` from its spec, keeping every row.
+
+    For what DuckDB cannot alter in place (dropping a PRIMARY KEY): the old table is renamed,
+    the new one created and filled by column name, and the old one dropped, all in the
+    migration's transaction. A column the spec has and the old table lacks is NULL.
+    """
+    specs = tuple(specs)
+
+    def statements(catalog: str | None) -> list[str]:
+        out = []
+        for spec in specs:
+            old = f"{spec.name}__before_rebuild"
+            old_ref = f"{schema_ref(spec.schema, catalog)}.{ident(old)}"
+            out += [
+                f"ALTER TABLE {table_ref(spec, catalog)} RENAME TO {ident(old)}",
+                create_table_sql(spec, catalog),
+                f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {old_ref}",
+                f"DROP TABLE {old_ref}",
+            ]
+        return out
+
+    return statements
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create raw and meta tables", create_tables(RAW_TABLES + META_TABLES)),
     Migration(
@@ -98,6 +126,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         7,
         "meta.sync_info.ran_at: when the sync ran by our clock, beside the API's (issue 16)",
         add_columns(SYNC_INFO, "ran_at"),
+    ),
+    Migration(
+        8,
+        "raw tables without PRIMARY KEY indexes: keys kept unique by the writes and checked by "
+        "the unique_key asset checks, so a daily sync's memory does not grow with the history "
+        "(issue 17)",
+        rebuild_tables(RAW_TABLES),
     ),
 )
 
@@ -211,7 +246,8 @@ def ensure_analytics_tables(
 def sync_comments(
     conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec], *, catalog: str | None = None
 ) -> None:
-    """Copy spec descriptions into DuckDB comments, so analysts see them in any SQL client."""
+    """Copy spec descriptions into DuckDB comments, so analysts see them in any SQL client;
+    a table's comment also names its key (`duckdb_constraints()` lists only enforced ones)."""
     current = {
         (schema, table, column): comment
         for schema, table, column, comment in run(
@@ -229,8 +265,11 @@ def sync_comments(
     statements = []
     for spec in specs:
         ref = table_ref(spec, catalog)
-        if current.get((spec.schema, spec.name, None)) != spec.description:
-            statements.append(f"COMMENT ON TABLE {ref} IS {literal(spec.description)}")
+        comment = (
+            f"{spec.description} {key_sentence(spec)}" if spec.primary_key else spec.description
+        )
+        if current.get((spec.schema, spec.name, None)) != comment:
+            statements.append(f"COMMENT ON TABLE {ref} IS {literal(comment)}")
         for c in spec.columns:
             if current.get((spec.schema, spec.name, c.name)) != c.description:
                 statements.append(

@@ -15,10 +15,40 @@ __all__ = [
     "PANDAS_DTYPES",
     "Column",
     "TableSpec",
+    "key_enforced",
+    "key_sentence",
+    "not_null",
     "pandas_dtype",
     "pandas_dtypes",
     "render_markdown",
 ]
+
+
+def key_enforced(spec: TableSpec) -> bool:
+    """Whether DuckDB holds the table's key as a PRIMARY KEY (an ART index).
+
+    Not for raw tables: they grow with the history stored, and a key index costs memory and
+    file space that grow with it (docs/scaling.md). Their key stays metadata: `storage.writes`
+    keeps it unique, the DDL keeps it NOT NULL, and the `unique_key` asset checks
+    (`storage.quality`) verify it.
+    """
+    return bool(spec.primary_key) and spec.schema != "raw"
+
+
+def not_null(spec: TableSpec, column: Column) -> bool:
+    """A key column is NOT NULL whether or not DuckDB enforces the key."""
+    return not column.nullable or column.name in spec.primary_key
+
+
+def key_sentence(spec: TableSpec) -> str:
+    """What the docs and the table's DuckDB comment say about its key."""
+    keys = ", ".join(spec.primary_key)
+    if key_enforced(spec):
+        return f"Primary key: `{keys}`."
+    return (
+        f"Key: `{keys}`: one row per key, never NULL (checked by the `unique_key` asset "
+        "check, not held as a DuckDB PRIMARY KEY)."
+    )
 
 
 def _api_source(column: Column) -> str:
@@ -35,7 +65,7 @@ def render_markdown(specs: list[TableSpec]) -> str:
     for spec in specs:
         out.append(f"### `{spec.qualified_name}`\n\n{spec.description}\n")
         if spec.primary_key:
-            out.append(f"Primary key: `{', '.join(spec.primary_key)}`.\n")
+            out.append(key_sentence(spec) + "\n")
         api = spec.schema == "raw"  # read from the Calendly API: say where each column is
         out.append("| column | type | description |" + (" from the API |" if api else ""))
         out.append("|---|---|---|" + ("---|" if api else ""))

@@ -31,7 +31,7 @@ from calendly_pipeline.storage.raw_tables import (
     SYNC_INFO,
     SYNC_RUNS,
 )
-from calendly_pipeline.storage.spec import TableSpec
+from calendly_pipeline.storage.spec import TableSpec, key_enforced
 
 
 class FrameMismatchError(ValueError):
@@ -125,10 +125,12 @@ def _replace(
     `only_changed` (with a `scope`) writes only the rows of `df` that differ from the stored
     rows in scope: rewriting a month of unchanged rows would cost time and transaction memory.
 
-    Rows in scope whose key `df` lacks are deleted; `df` is then inserted-or-replaced by key, so
-    a key on both sides is updated in place (deleting and re-inserting a key in one transaction
-    makes DuckDB's COMMIT several times slower). A key repeated in `df` (a page served twice
-    while paging) is written once, keeping its latest `updated_at`. Columns `df` lacks are NULL.
+    Rows in scope whose key `df` lacks are deleted; `df` is then written by key. A table whose
+    key DuckDB enforces is updated in place (`INSERT OR REPLACE`: deleting and re-inserting a
+    key held in an index makes DuckDB's COMMIT several times slower); one without the index
+    (`key_enforced`: the raw tables) has its rows with `df`'s keys deleted, then `df` inserted,
+    which keeps each key on one row. A key repeated in `df` (a page served twice while paging)
+    is written once, keeping its latest `updated_at`. Columns `df` lacks are NULL.
     """
     target = table_ref(spec, catalog)
     present = set(df.columns)
@@ -140,8 +142,7 @@ def _replace(
         if scope is not None:
             where = f"({scope})"
             if spec.primary_key:
-                same = " AND ".join(f"f.{ident(k)} = t.{ident(k)}" for k in spec.primary_key)
-                where += f" AND NOT EXISTS (SELECT 1 FROM {frame} AS f WHERE {same})"
+                where += f" AND NOT EXISTS (SELECT 1 FROM {frame} AS f WHERE {_same_key(spec)})"
             run(conn, f"DELETE FROM {target} AS t WHERE {where}", params)
         if df.empty:
             return 0
@@ -153,11 +154,28 @@ def _replace(
             f"SELECT {select} FROM {frame} "
             f"QUALIFY row_number() OVER (PARTITION BY {keys} {latest}) = 1"
         )
-        if only_changed and scope is not None:
+        changed = only_changed and scope is not None
+        if changed:
             stored = ", ".join(ident(c.name) for c in spec.columns)
             rows = f"({rows}) EXCEPT SELECT {stored} FROM {target} WHERE {scope}"
+        params = params if changed else []
+        if key_enforced(spec):
             return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}", params)[0][0]
-        return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}")[0][0]
+        # With `only_changed`, only the stored rows that differ go: `rows` is then the same
+        # before and after this DELETE, as it never excluded them.
+        replaced = f"({rows})" if changed else frame
+        run(
+            conn,
+            f"DELETE FROM {target} AS t WHERE EXISTS "
+            f"(SELECT 1 FROM {replaced} AS f WHERE {_same_key(spec)})",
+            params,
+        )
+        return run(conn, f"INSERT INTO {target} BY NAME {rows}", params)[0][0]
+
+
+def _same_key(spec: TableSpec) -> str:
+    """SQL: row `f` has the key of row `t`."""
+    return " AND ".join(f"f.{ident(k)} = t.{ident(k)}" for k in spec.primary_key)
 
 
 # Rows a full refresh leaves in place, per table: deleted event types. `/event_types` lists live
@@ -267,7 +285,7 @@ def upsert(
     *,
     catalog: str | None = None,
 ) -> int:
-    """Insert or replace rows by primary key; other rows stay. Returns rows written."""
+    """Insert or replace rows by key; other rows stay. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
     if not spec.primary_key:
         raise FrameMismatchError(f"{spec.qualified_name} has no primary key to upsert by")

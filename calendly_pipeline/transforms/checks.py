@@ -26,35 +26,13 @@ def _listing(values: Iterable[object]) -> str:
 
 
 def key_result(
-    table: str,
-    keys: Sequence[str],
-    rows: int,
-    null_keys: int,
-    shared: int,
-    examples: Iterable[object],
+    table: str, keys: Sequence[str], rows: int, shared: int, examples: Iterable[object]
 ) -> CheckResult:
     """The verdict on a table's key from its counts: `shared` rows share a key (`examples`
-    lists some) and `null_keys` rows have a null one."""
-    problems = []
-    if null_keys:
-        problems.append(f"{null_keys} row(s) with a null key")
+    lists some); a shared key would double a seat or a meeting."""
     if shared:
-        problems.append(f"{shared} rows share a key {tuple(keys)}: " + _listing(examples))
-    if problems:
-        return False, f"{table}: " + "; ".join(problems)
+        return False, f"{table}: {shared} rows share a key {tuple(keys)}: " + _listing(examples)
     return True, f"{table}: {rows} rows, key {tuple(keys)} unique"
-
-
-def check_unique_keys(df: pd.DataFrame, keys: Sequence[str], table: str) -> CheckResult:
-    """No duplicated or null primary key: either would double or drop a seat or a meeting."""
-    missing = [k for k in keys if k not in df.columns]
-    if missing:
-        return False, f"{table}: key column(s) {missing} missing"
-    null = df[list(keys)].isna().any(axis=1)
-    dup = df[df.duplicated(list(keys), keep=False) & ~null]
-    shown = dup[list(keys)].drop_duplicates().itertuples(index=False, name=None)
-    examples = [k[0] if len(k) == 1 else k for k in shown]
-    return key_result(table, keys, len(df), int(null.sum()), len(dup), examples)
 
 
 def orphans_result(live: int, orphans: int, examples: Iterable[object]) -> CheckResult:

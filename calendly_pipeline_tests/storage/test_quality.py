@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pytest
 
 from calendly_pipeline.storage import quality, writes
 from calendly_pipeline.storage import raw_tables as rt
-from calendly_pipeline.storage.spec import Column, TableSpec
 from calendly_pipeline.transforms import checks
 from calendly_pipeline_tests.transforms.builders import sample_world
 
@@ -30,7 +30,7 @@ def test_clean_tables_pass(conn: duckdb.DuckDBPyConnection) -> None:
     passed, message = _orphans(conn)
     assert passed and f"all {len(frames['invitees'])} invitees" in message
     report = quality.key_report(conn, rt.INVITEES)
-    assert report == quality.KeyReport(len(frames["invitees"]), 0, 0, [])
+    assert report == quality.KeyReport(len(frames["invitees"]), 0, [])
 
 
 def test_invitee_without_its_event_is_named(conn: duckdb.DuckDBPyConnection) -> None:
@@ -58,12 +58,28 @@ def test_invitee_of_a_deleted_event_is_an_orphan(conn: duckdb.DuckDBPyConnection
     assert message.startswith(f"{expected} invitee(s)")
 
 
-def test_shared_and_null_keys_are_counted_and_named(conn: duckdb.DuckDBPyConnection) -> None:
-    # Our tables enforce their primary key, so a table attached from elsewhere stands in.
-    spec = TableSpec("raw", "foreign_events", "no key constraint", (Column("uri", "VARCHAR", ""),))
-    conn.execute("CREATE TABLE raw.foreign_events (uri VARCHAR)")
-    conn.execute("INSERT INTO raw.foreign_events VALUES ('a'), ('b'), ('b'), ('c'), (NULL)")
-    report = quality.key_report(conn, spec)
-    assert report == quality.KeyReport(rows=5, null_keys=1, shared=2, examples=["b"])
-    passed, message = checks.key_result("raw.foreign_events", ["uri"], **vars(report))
-    assert not passed and "1 row(s) with a null key" in message and "2 rows share" in message
+def test_shared_keys_are_counted_and_named(conn: duckdb.DuckDBPyConnection) -> None:
+    # Raw tables hold no PRIMARY KEY any more: a second row with a stored key is accepted by
+    # DuckDB, and only the check sees it.
+    frames = sample_world().frames()
+    hosts = frames["event_hosts"]
+    writes.replace_all(conn, rt.EVENT_HOSTS, hosts)
+    event_uri, user_uri = hosts.loc[0, "event_uri"], hosts.loc[0, "user_uri"]
+    conn.execute(
+        "INSERT INTO raw.event_hosts SELECT * FROM raw.event_hosts "
+        "WHERE event_uri = ? AND user_uri = ?",
+        [event_uri, user_uri],
+    )
+    report = quality.key_report(conn, rt.EVENT_HOSTS)
+    assert report == quality.KeyReport(len(hosts) + 1, 2, [str((event_uri, user_uri))])
+    passed, message = checks.key_result(
+        "raw.event_hosts", rt.EVENT_HOSTS.primary_key, **vars(report)
+    )
+    assert not passed and "2 rows share a key ('event_uri', 'user_uri')" in message
+    assert event_uri in message
+
+
+def test_a_null_key_is_still_refused_by_duckdb(conn: duckdb.DuckDBPyConnection) -> None:
+    # So the key check need not count null keys: the DDL keeps key columns NOT NULL.
+    with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+        conn.execute("INSERT INTO raw.invitee_questions_and_answers (invitee_uri) VALUES ('x')")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
-
 from calendly_pipeline.transforms import checks
 from calendly_pipeline.transforms.adoption import org_feature_adoption
 from calendly_pipeline.transforms.config import UtilizationConfig
@@ -18,27 +16,10 @@ CONFIG = UtilizationConfig()
 def test_clean_sample_passes_every_check() -> None:
     frames = sample_world().frames()
     results = [
-        checks.check_unique_keys(frames["scheduled_events"], ["uri"], "raw.scheduled_events"),
-        checks.check_unique_keys(
-            frames["event_hosts"], ["event_uri", "user_uri"], "raw.event_hosts"
-        ),
         checks.check_seat_arithmetic(seat_utilization(frames, CONFIG, AS_OF)),
         checks.check_adoption_shares(org_feature_adoption(frames, CONFIG, AS_OF)),
     ]
     assert all(passed for passed, _ in results), results
-
-
-def test_duplicate_and_null_keys_are_named() -> None:
-    events = sample_world().frames()["scheduled_events"]
-    bad = pd.concat(
-        [events, events.iloc[[0]], events.iloc[[1]].assign(uri=None)], ignore_index=True
-    )
-    passed, message = checks.check_unique_keys(bad, ["uri"], "raw.scheduled_events")
-    assert not passed
-    assert events["uri"].iloc[0] in message and "null key" in message
-    assert "raw.scheduled_events" in message
-    passed, message = checks.check_unique_keys(events, ["nope"], "raw.scheduled_events")
-    assert not passed and "nope" in message
 
 
 def test_seat_arithmetic_names_rows_with_another_status() -> None:
