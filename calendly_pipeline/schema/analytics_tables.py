@@ -16,6 +16,15 @@ _MONTH = Column(
     False,
 )
 
+_INVITEES_COMPLETE_AFTER = Column(
+    "invitees_complete_after",
+    "TIMESTAMPTZ",
+    "Features revealed by invitees only, while the invitee history is still being read "
+    "(progressive first sync, docs/scaling.md): the start of the newest event whose "
+    "invitees are not read yet; uses before it may be missing, so the row is not a "
+    "complete figure. NULL: complete (or a feature not revealed by invitees).",
+)
+
 
 def _count(name: str, description: str) -> Column:
     return Column(name, "BIGINT", description, False)
@@ -194,14 +203,7 @@ FEATURE_ADOPTION = TableSpec(
             "(exact, no flooring).",
             False,
         ),
-        Column(
-            "invitees_complete_after",
-            "TIMESTAMPTZ",
-            "Features revealed by invitees only, while the invitee history is still being read "
-            "(progressive first sync, docs/scaling.md): the start of the newest event whose "
-            "invitees are not read yet; uses before it may be missing, so the row is not a "
-            "complete figure. NULL: complete (or a feature not revealed by invitees).",
-        ),
+        _INVITEES_COMPLETE_AFTER,
     ),
     primary_key=("user_uri", "feature"),
 )
@@ -237,14 +239,7 @@ ORG_FEATURE_ADOPTION = TableSpec(
             "A paid-tier feature included in the plan that nobody used during the month; NULL "
             "when `in_plan` is NULL and nobody used it.",
         ),
-        Column(
-            "invitees_complete_after",
-            "TIMESTAMPTZ",
-            "Features revealed by invitees only, while the invitee history is still being read "
-            "(progressive first sync, docs/scaling.md): the start of the newest event whose "
-            "invitees are not read yet; uses before it may be missing, so the row is not a "
-            "complete figure. NULL: complete (or a feature not revealed by invitees).",
-        ),
+        _INVITEES_COMPLETE_AFTER,
     ),
     primary_key=("feature", "month"),
 )
