@@ -193,14 +193,24 @@ def _write_invitees(
     return Counter(invitees_written=written, rejected_records=sum(counts.values())), people
 
 
+# A run tagged with it reads every invitee it needs, whatever `invitee_requests_per_run` says:
+# `sync` does so for the history run of a first sync, whose user waits for the whole history.
+UNBUDGETED_TAG = "calendly/invitees_unbudgeted"
+
+
 def _invitee_todo(
-    duckdb: DuckDBResource, window: dg.TimeWindow, sync_settings: SyncSettings, now: datetime
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    sync_settings: SyncSettings,
+    now: datetime,
 ) -> list[str]:
     """The events whose invitees this run reads, within the run's budget."""
+    window = context.partition_time_window
+    unbudgeted = context.run.tags.get(UNBUDGETED_TAG) == "true"
     with duckdb.get_connection() as conn:
         return sync_state.events_needing_invitees(
             conn, window.start, window.end, now - sync_settings.trailing(), now,
-            budget=sync_settings.invitee_requests_per_run,
+            budget=None if unbudgeted else sync_settings.invitee_requests_per_run,
         )  # fmt: skip
 
 
@@ -233,13 +243,12 @@ def invitees(
     duckdb: DuckDBResource,
     sync_settings: SyncSettings,
 ) -> dg.MaterializeResult:
-    window = context.partition_time_window
     # Checks the token and the warehouse's organization before any write.
     api = calendly.api(duckdb)
     now = calendly.as_of  # the run's clock: the trailing window and every sync stamp
     pii = sync_settings.validated_pii_mode()
     before = api.client.request_count
-    todo = _invitee_todo(duckdb, window, sync_settings, now)
+    todo = _invitee_todo(context, duckdb, sync_settings, now)
     context.log.info(f"invitees: {len(todo)} events get their invitees (re-)read this run")
     tally, last_frame, done = Counter[str](), None, 0
     for batch in api.invitees(todo):

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -22,6 +22,7 @@ from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from calendly_pipeline.dagster_home import open_instance
 from calendly_pipeline.defs import jobs
+from calendly_pipeline.defs.event_assets import UNBUDGETED_TAG
 from calendly_pipeline.defs.partitions import range_tags
 from calendly_pipeline.settings import PROJECT_ROOT
 
@@ -140,6 +141,7 @@ def run_sync(
     defs: dg.Definitions,
     instance: dg.DagsterInstance | None = None,
     job_name: str = "daily_sync",
+    tags: Mapping[str, str] | None = None,
 ) -> SyncOutcome:
     """Materialize the job's assets (`daily_sync`: every asset) over [start, end] in one run;
     report steps as they finish and the steps' warnings as they are logged (the messages are
@@ -191,6 +193,7 @@ def run_sync(
             run_config=QUIET_CONSOLE,
             tags={
                 **job.run_tags,
+                **(tags or {}),
                 **range_tags(first, last),
                 "calendly/trigger": "cli",
                 PID_TAG: str(os.getpid()),
@@ -220,6 +223,7 @@ def run_sync(
 
 
 EVENTS_ROWS = "raw/scheduled_events"  # its row count is the run's window, not the table
+UNBUDGETED = {UNBUDGETED_TAG: "true"}
 
 
 def sync_progressively(
@@ -236,51 +240,42 @@ def sync_progressively(
 
     A first sync (no event partition materialized) runs `daily_sync` over the value window
     first, so utilization and the dashboard exist after minutes, then `history_sync` over the
-    rest, newest first (the work the `history_backfill` sensor does a chunk at a time); a later
-    one runs `daily_sync` over [first, last]. Then `history_sync` runs over the first day while
-    the invitee backlog shrinks (each reads `invitee_requests_per_run` of it, newest first).
+    rest, newest first, with every invitee it needs (the user waits for the whole history; the
+    `history_backfill` sensor does this a chunk at a time within the budget); a later one runs
+    `daily_sync` over [first, last]. Then `history_sync` runs over the first day while the
+    invitee backlog shrinks (each reads `invitee_requests_per_run` of it, newest first).
     """
     instance = instance or open_instance()
     partitions = defs.resolve_job_def(jobs.daily_sync.name).partitions_def
-    plan = [(jobs.daily_sync.name, first, last)]
+    plan = [(jobs.daily_sync.name, first, last, {})]
     if jobs.first_sync(instance):
         start = date.fromisoformat(
             jobs.value_window(today, partitions, defs.resources["sync_settings"])[0]
         )
         if first < start:
             plan = [
-                (jobs.daily_sync.name, start, last),
-                (jobs.history_sync.name, first, start - timedelta(days=1)),
+                (jobs.daily_sync.name, start, last, {}),
+                (jobs.history_sync.name, first, start - timedelta(days=1), UNBUDGETED),
             ]
     outcomes: list[SyncOutcome] = []
     steps = _Steps(on_progress)
-    for job_name, a, b in plan:
-        outcomes.append(
-            run_sync(
-                a, b, steps, on_warning=on_warning, defs=defs, instance=instance, job_name=job_name
-            )
-        )
+
+    def run(job_name: str, a: date, b: date, tags: Mapping[str, str]) -> bool:
+        outcome = run_sync(
+            a, b, steps, on_warning=on_warning, defs=defs, instance=instance,
+            job_name=job_name, tags=tags,
+        )  # fmt: skip
+        outcomes.append(outcome)
         steps.next_run()
-        if not outcomes[-1].success:
-            return _combined(outcomes, len(plan))
-    backlog = jobs.invitee_backlog(instance)
-    while backlog:
-        outcomes.append(
-            run_sync(
-                first,
-                first,
-                steps,
-                on_warning=on_warning,
-                defs=defs,
-                instance=instance,
-                job_name=jobs.history_sync.name,
-            )
-        )
-        steps.next_run()
-        left = jobs.invitee_backlog(instance)
-        if not outcomes[-1].success or left >= backlog:
-            break
-        backlog = left
+        return outcome.success
+
+    if all(run(*step) for step in plan):
+        backlog = jobs.invitee_backlog(instance)
+        while backlog and run(jobs.history_sync.name, first, first, {}):
+            left = jobs.invitee_backlog(instance)
+            if left >= backlog:
+                break
+            backlog = left
     return _combined(outcomes, len(plan))
 
 

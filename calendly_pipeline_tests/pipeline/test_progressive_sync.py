@@ -137,10 +137,13 @@ def test_cli_sync_runs_the_value_window_then_the_history(
             FIRST.isoformat(),
             LAST.isoformat(),
         )
-        runs = p.instance.get_runs()
-        # value window, the rest of the history, then backlog runs of 120 invitee lists each
-        assert [r.job_name for r in reversed(runs)][:2] == ["daily_sync", "history_sync"]
-        assert len(runs) > 3
+        # The value window within the budget, then the rest of the history with every invitee
+        # (the user waits for all of it): nothing left for backlog runs.
+        runs = list(reversed(p.instance.get_runs()))
+        assert [r.job_name for r in runs] == ["daily_sync", "history_sync"]
+        value_start = (AS_OF - timedelta(days=90)).isoformat()
+        assert runs[0].tags["dagster/asset_partition_range_start"] == value_start
+        assert jobs.invitee_backlog(p.instance) == 0
         assert (
             outcome.row_counts["raw/scheduled_events"]
             == p.sandbox.world.counts()["scheduled_events"]
