@@ -68,6 +68,24 @@ HISTORY_DAYS = 365
 INVITEE_REQUESTS_PER_RUN = 5_000
 
 
+# Whole-number settings: field -> (variable, default, least value). The environment's values and
+# the `sync_settings` resource's (edited in the Launchpad) are checked against the same bounds.
+WHOLE_NUMBERS: dict[str, tuple[str, int, int]] = {
+    "history_days": ("CALENDLY_HISTORY_DAYS", HISTORY_DAYS, 1),
+    "trailing_days": ("CALENDLY_TRAILING_DAYS", TRAILING_DAYS, 1),
+    "forward_days": ("CALENDLY_FORWARD_DAYS", FORWARD_DAYS, 0),
+    "user_webhooks_every_days": ("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", USER_WEBHOOKS_EVERY_DAYS, 0),
+    "invitee_requests_per_run": ("CALENDLY_INVITEE_REQUESTS_PER_RUN", INVITEE_REQUESTS_PER_RUN, 1),
+}
+
+
+def pii_mode(name: str, value: str) -> str:
+    """How invitee personal data is stored: one of PII_MODES, else one line naming `name`."""
+    if value not in PII_MODES:
+        raise SettingsError(f"{name}={value!r} is not one of {', '.join(PII_MODES)}")
+    return value
+
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
@@ -95,10 +113,7 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         raw_start = env.get("CALENDLY_START_DATE")
-        pii = env.get("CALENDLY_INVITEE_PII") or "hash"
-        if pii not in PII_MODES:
-            modes = ", ".join(PII_MODES)
-            raise SettingsError(f"CALENDLY_INVITEE_PII={pii!r} is not one of {modes}")
+        pii = pii_mode("CALENDLY_INVITEE_PII", env.get("CALENDLY_INVITEE_PII") or "hash")
         for name in URL_VARIABLES:
             value = env.get(name)
             parts = urlsplit(value or "")
@@ -109,27 +124,18 @@ class Settings:
             partitions_start=(
                 _parse_date("CALENDLY_START_DATE", raw_start) if raw_start else PARTITIONS_START
             ),
-            history_days=_int("CALENDLY_HISTORY_DAYS", HISTORY_DAYS, minimum=1),
-            trailing_days=_int("CALENDLY_TRAILING_DAYS", TRAILING_DAYS, minimum=1),
-            forward_days=_int("CALENDLY_FORWARD_DAYS", FORWARD_DAYS, minimum=0),
             invitee_pii=pii,
             seats_purchased=seats_purchased(),
-            user_webhooks_every_days=_int(
-                "CALENDLY_USER_WEBHOOKS_EVERY_DAYS", USER_WEBHOOKS_EVERY_DAYS, minimum=0
-            ),
-            invitee_requests_per_run=_int(
-                "CALENDLY_INVITEE_REQUESTS_PER_RUN", INVITEE_REQUESTS_PER_RUN, minimum=1
-            ),
+            **{
+                field: number(variable, env.get(variable), default, minimum=least)
+                for field, (variable, default, least) in WHOLE_NUMBERS.items()
+            },
         )
 
     def history_start(self, today: date) -> date:
         """The first day a sync without `--start` reads: `history_days` back, never before the
         first partition."""
         return max(today - timedelta(days=self.history_days), self.partitions_start)
-
-
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    return number(name, os.environ.get(name), default, minimum=minimum)
 
 
 def duckdb_database() -> str:

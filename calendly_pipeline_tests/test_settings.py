@@ -12,10 +12,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from calendly_pipeline.definitions import defs
+from calendly_pipeline.definitions import build_defs, defs
+from calendly_pipeline.defs.partitions import range_tags
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.settings import PARTITIONS_START, Settings, SettingsError
 from calendly_pipeline_tests.conftest import REPO_ROOT
+from calendly_pipeline_tests.pipeline.harness import pipeline
+from calendly_pipeline_tests.reliability.support import SHORT
 
 DAGSTER = REPO_ROOT / ".venv" / "bin" / "dagster"
 
@@ -122,3 +125,37 @@ def test_dagster_names_the_bad_variable_when_it_loads_the_code_location(tmp_path
     )
     assert done.returncode != 0
     assert "CALENDLY_TRAILING_DAYS='a week' is not a whole number" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("trailing_days", 0, "trailing_days=0 must be at least 1"),
+        ("invitee_pii", "yes", "invitee_pii='yes' is not one of hash, keep, drop"),
+    ],
+)
+def test_a_bad_launchpad_value_fails_the_run_before_any_step(
+    tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    """Run config edited in the Launchpad is checked as the run starts (resource setup), with the
+    environment's bounds: one line naming the field, and no step ran, nothing was read."""
+    with pipeline(tmp_path) as p:
+        first, last = (d.isoformat() for d in SHORT)
+        result = (
+            build_defs()
+            .resolve_job_def("daily_sync")
+            .execute_in_process(
+                instance=p.instance,
+                tags=range_tags(first, last),
+                run_config={"resources": {"sync_settings": {"config": {field: value}}}},
+                raise_on_error=False,
+            )
+        )
+        assert not result.success
+        assert [e for e in result.all_events if e.is_step_start] == []
+        error, causes = result.get_run_failure_event().job_failure_data.error, []
+        while error is not None:
+            causes.append(error.message.strip())
+            error = error.cause
+        assert f"calendly_pipeline.settings.SettingsError: {message}" in causes
+        assert p.sandbox.stats()["requests"] == 0

@@ -10,12 +10,12 @@ import dagster as dg
 from pydantic import Field
 
 from calendly_pipeline import settings
-from calendly_pipeline.settings import PII_MODES, Settings, data_dir, number
-from calendly_pipeline.transforms.config import (
+from calendly_pipeline.settings import Settings, data_dir, number
+from calendly_pipeline.transforms.utilization import UtilizationConfig
+from calendly_pipeline.transforms.utilization_config import (
     DEFAULT_REMOVAL_ENTRY_NAMES,
     DEFAULT_REMOVAL_MEMBER_KEYS,
 )
-from calendly_pipeline.transforms.utilization import UtilizationConfig
 
 
 def _salt_file_value() -> str:
@@ -123,21 +123,20 @@ class SyncSettings(dg.ConfigurableResource):
     def pii_salt(self) -> str:
         return self.email_salt or _salt_file_value()
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Values edited in the Launchpad are checked as the run starts, before any step, with
+        the bounds the environment's are checked with: one line naming the field."""
+        for field, (_, default, least) in settings.WHOLE_NUMBERS.items():
+            if field in type(self).model_fields:
+                number(field, getattr(self, field), default, minimum=least)
+        self.validated_pii_mode()
+        number("seats_purchased", self.seats_purchased, 0, minimum=0)
+
     def validated_pii_mode(self) -> str:
-        if self.invitee_pii not in PII_MODES:
-            raise ValueError(
-                f"invitee_pii={self.invitee_pii!r} is not one of {', '.join(PII_MODES)}"
-            )
-        return self.invitee_pii
+        return settings.pii_mode("invitee_pii", self.invitee_pii)
 
     def user_webhooks_every(self) -> timedelta:
-        days = number(
-            "user_webhooks_every_days",
-            self.user_webhooks_every_days,
-            settings.USER_WEBHOOKS_EVERY_DAYS,
-            minimum=0,
-        )
-        return timedelta(days=days)
+        return timedelta(days=self.user_webhooks_every_days)
 
     def trailing(self) -> timedelta:
         return timedelta(days=self.trailing_days)
