@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from calendly_pipeline.transforms import activity, adoption, utilization
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import build_analytics
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 AS_OF = pd.Timestamp("2026-06-30 12:00", tz="UTC")
 BASE = "https://api.calendly.com"

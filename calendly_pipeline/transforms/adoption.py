@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import DAY, Frames, as_utc_timestamp, require
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan, plan_rank
 from calendly_pipeline.transforms.summary import summarize_all
 from calendly_pipeline.transforms.utilization import prepare_seat_inputs, seats_by_month
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 FEATURE_ADOPTION_COLUMNS = [
     "user_uri", "feature", "feature_label", "tier", "first_used_at", "last_used_at",

@@ -19,7 +19,6 @@ from calendly_pipeline.transforms.adoption import (
     monthly_feature_adoption,
     seat_users,
 )
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.plans import plan_options
 from calendly_pipeline.transforms.summary import EventSummary, summarize, with_org_uses
 from calendly_pipeline.transforms.utilization import (
@@ -28,6 +27,7 @@ from calendly_pipeline.transforms.utilization import (
     prepare_seat_inputs,
     seats_by_month,
 )
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 ANALYTICS_NAMES = (
     "seat_utilization",

@@ -14,7 +14,6 @@ import pandas as pd
 from calendly_pipeline.schema.analytics_tables import PLAN_OPTIONS
 from calendly_pipeline.schema.spec import frame_dtypes
 from calendly_pipeline.transforms._frames import Frames, as_utc_timestamp
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE, PLANS, known_plan, plan_rank
 from calendly_pipeline.transforms.summary import summarize_all
 from calendly_pipeline.transforms.utilization import (
@@ -22,6 +21,7 @@ from calendly_pipeline.transforms.utilization import (
     prepare_seat_inputs,
     seats_at,
 )
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 PLAN_OPTION_COLUMNS = PLAN_OPTIONS.column_names
 _DTYPES = frame_dtypes(PLAN_OPTIONS)

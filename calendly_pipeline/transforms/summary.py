@@ -33,13 +33,13 @@ from calendly_pipeline.transforms.activity import (
     outcome_counts,
     outcomes_of,
 )
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import (
     FEATURE_EVENT_COLUMNS,
     INVITEE_FEATURE_COLUMNS,
     hosted_uses,
     org_uses,
 )
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 # Tie-break order when two signals share the latest timestamp (architecture §4).
 SOURCE_PRIORITY = {

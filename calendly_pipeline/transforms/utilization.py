@@ -24,7 +24,6 @@ from calendly_pipeline.transforms._frames import (
     utc,
     whole_days,
 )
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.coverage import describe_days, missing_event_days
 from calendly_pipeline.transforms.features import CATALOGUE
 from calendly_pipeline.transforms.removals import logged_removals
@@ -35,6 +34,7 @@ from calendly_pipeline.transforms.summary import (
     latest_per_month,
     summarize_all,
 )
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 SEAT_COLUMNS = [
     "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",

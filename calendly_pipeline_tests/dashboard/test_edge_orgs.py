@@ -18,8 +18,8 @@ from calendly_pipeline.dashboard import render_dashboard
 from calendly_pipeline.storage import writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.storage.migrations import migrate
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import build_analytics
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, ORG, RawWorld
 
 SPECS = {spec.name: spec for spec in ANALYTICS_TABLES}

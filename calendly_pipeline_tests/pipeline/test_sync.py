@@ -9,8 +9,8 @@ import pytest
 
 from calendly_pipeline.sandbox import FaultConfig
 from calendly_pipeline.storage import database, reads
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import build_analytics
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.pipeline.harness import Pipeline, pipeline
 
 TABLES = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.utilization import seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld, ago
 
 PASSIVE_REASON = "used only passively in the last 60 days"

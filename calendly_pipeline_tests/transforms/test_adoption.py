@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from calendly_pipeline.transforms.adoption import feature_adoption, org_feature_adoption
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.features import CATALOGUE
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld, ago
 
 CONFIG = UtilizationConfig()

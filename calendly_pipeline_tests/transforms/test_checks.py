@@ -6,8 +6,8 @@ from datetime import date
 
 from calendly_pipeline.transforms import checks
 from calendly_pipeline.transforms.adoption import org_feature_adoption
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.utilization import seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
 
 CONFIG = UtilizationConfig()

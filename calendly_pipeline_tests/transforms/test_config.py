@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from calendly_pipeline.transforms.config import DEFAULT_PRICE_PER_SEAT_MONTH, UtilizationConfig
 from calendly_pipeline.transforms.features import PLANS
+from calendly_pipeline.transforms.utilization_config import (
+    DEFAULT_PRICE_PER_SEAT_MONTH,
+    UtilizationConfig,
+)
 
 
 def test_defaults_cover_every_plan_and_show_in_metadata() -> None:

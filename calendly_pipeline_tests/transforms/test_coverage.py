@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from calendly_pipeline.transforms.checks import check_event_coverage, check_seat_arithmetic
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.coverage import missing_event_days
 from calendly_pipeline.transforms.utilization import seat_history, seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld
 
 CONFIG = UtilizationConfig()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.plans import organization_plan_options, plan_verdict
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld
 
 CONFIG = UtilizationConfig()

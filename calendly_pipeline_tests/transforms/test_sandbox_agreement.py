@@ -13,7 +13,6 @@ from calendly_pipeline.sandbox import Sandbox
 from calendly_pipeline.storage import database, migrations, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import flatten
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
     SMALL_TABLES,
@@ -22,6 +21,7 @@ from calendly_pipeline.transforms.model import (
     tables_from_summary,
 )
 from calendly_pipeline.transforms.summary import EVENT_CHUNK_COLUMNS
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 
 @pytest.fixture(scope="module")

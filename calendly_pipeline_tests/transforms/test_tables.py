@@ -18,8 +18,8 @@ from calendly_pipeline.storage.analytics_tables import (
 )
 from calendly_pipeline.storage.migrations import migrate
 from calendly_pipeline.transforms import activity, adoption, plans, utilization
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
 
 CONFIG = UtilizationConfig(excluded_emails=("bot@acme.test",))

@@ -10,8 +10,8 @@ import math
 
 from calendly_pipeline.transforms.activity import daily_activity, event_outcomes
 from calendly_pipeline.transforms.adoption import org_feature_adoption
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.utilization import seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld
 from calendly_pipeline_tests.transforms.test_utilization import CONFIG, meeting
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from calendly_pipeline.transforms.config import UtilizationConfig
 from calendly_pipeline.transforms.utilization import seat_history, seat_utilization
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, RawWorld, ago
 
 CONFIG = UtilizationConfig()
