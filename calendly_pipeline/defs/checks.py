@@ -2,7 +2,7 @@
 
 Only what the database does not enforce (issue 15 item 7): the raw tables hold no PRIMARY KEY
 (`storage.spec.key_enforced`), so `unique_key` checks each of them; the analytics tables keep
-theirs, so their keys are not re-tested. The verdicts are in `transforms.checks` (pure
+theirs, so their keys are not re-tested. The verdicts are in `transforms.check_verdicts` (pure
 pandas); the raw tables' counts come from `storage.quality` (SQL, so a year of events is never
 copied out). These wrappers only read and turn `(passed, message)` into an `AssetCheckResult`
 whose description names the offending rows.
@@ -23,7 +23,7 @@ from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import coverage, quality, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
-from calendly_pipeline.transforms import checks
+from calendly_pipeline.transforms import check_verdicts
 
 EVENTS = dg.AssetKey(["raw", "scheduled_events"])
 INVITEES = dg.AssetKey(["raw", "invitees"])
@@ -32,7 +32,7 @@ SEATS = dg.AssetKey(["analytics", "seat_utilization"])
 ORG_ADOPTION = dg.AssetKey(["analytics", "org_feature_adoption"])
 
 
-def _result(outcome: checks.CheckResult, **metadata: object) -> dg.AssetCheckResult:
+def _result(outcome: check_verdicts.CheckResult, **metadata: object) -> dg.AssetCheckResult:
     passed, message = outcome
     return dg.AssetCheckResult(
         passed=passed,
@@ -80,14 +80,14 @@ def events_fresh(
         info = reads.read_sync_info(conn)
     as_of = pd.Timestamp(info["synced_at"]) if info else pd.Timestamp.now(tz="UTC")
     past = [p for p in materialized if p <= as_of.date().isoformat()]
-    return _result(checks.check_partition_freshness(past, as_of), partitions=len(past))
+    return _result(check_verdicts.check_partition_freshness(past, as_of), partitions=len(past))
 
 
 @dg.asset_check(asset=INVITEES, description="Every live invitee belongs to a live stored event.")
 def invitees_have_events(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         orphan = quality.orphan_invitees(conn)
-    return _result(checks.orphans_result(orphan.live, orphan.orphans, orphan.examples))
+    return _result(check_verdicts.orphans_result(orphan.live, orphan.orphans, orphan.examples))
 
 
 @dg.asset_check(
@@ -98,7 +98,7 @@ def invitees_have_events(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 def seat_arithmetic(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         seats = reads.read_table(conn, "seat_utilization")
-    return _result(checks.check_seat_arithmetic(seats))
+    return _result(check_verdicts.check_seat_arithmetic(seats))
 
 
 @dg.asset_check(
@@ -117,7 +117,7 @@ def event_coverage(duckdb: DuckDBResource, sync_settings: SyncSettings) -> dg.As
     as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
     idle_days = sync_settings.utilization().idle_days
     return _result(
-        checks.check_event_coverage(covered, as_of, idle_days),
+        check_verdicts.check_event_coverage(covered, as_of, idle_days),
         covered_days=len(covered),
         first_covered_day=str(covered["day"].min().date()) if len(covered) else "none",
         last_covered_day=str(covered["day"].max().date()) if len(covered) else "none",
@@ -128,7 +128,7 @@ def event_coverage(duckdb: DuckDBResource, sync_settings: SyncSettings) -> dg.As
 def adoption_shares(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         adoption = reads.read_table(conn, "org_feature_adoption")
-    return _result(checks.check_adoption_shares(adoption))
+    return _result(check_verdicts.check_adoption_shares(adoption))
 
 
 # A verdict on the tables of one asset: (passed, description, metadata).
@@ -193,7 +193,7 @@ def _unique_keys(conn: db.DuckDBPyConnection, tables: tuple[TableSpec, ...]) -> 
     for spec in tables:
         report = quality.key_report(conn, spec)
         results.append(
-            checks.key_result(
+            check_verdicts.key_result(
                 spec.qualified_name, spec.primary_key, report.rows, report.shared, report.examples
             )
         )

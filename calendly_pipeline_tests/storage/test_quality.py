@@ -9,7 +9,7 @@ import pytest
 
 from calendly_pipeline.storage import quality, writes
 from calendly_pipeline.storage import raw_tables as rt
-from calendly_pipeline.transforms import checks
+from calendly_pipeline.transforms import check_verdicts
 from calendly_pipeline_tests.transforms.builders import sample_world
 
 
@@ -19,9 +19,9 @@ def _load(conn: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> N
             writes.replace_all(conn, spec, frames[spec.name])
 
 
-def _orphans(conn: duckdb.DuckDBPyConnection) -> checks.CheckResult:
+def _orphans(conn: duckdb.DuckDBPyConnection) -> check_verdicts.CheckResult:
     report = quality.orphan_invitees(conn)
-    return checks.orphans_result(report.live, report.orphans, report.examples)
+    return check_verdicts.orphans_result(report.live, report.orphans, report.examples)
 
 
 def test_clean_tables_pass(conn: duckdb.DuckDBPyConnection) -> None:
@@ -72,7 +72,7 @@ def test_shared_keys_are_counted_and_named(conn: duckdb.DuckDBPyConnection) -> N
     )
     report = quality.key_report(conn, rt.EVENT_HOSTS)
     assert report == quality.KeyReport(len(hosts) + 1, 2, [str((event_uri, user_uri))])
-    passed, message = checks.key_result(
+    passed, message = check_verdicts.key_result(
         "raw.event_hosts", rt.EVENT_HOSTS.primary_key, **vars(report)
     )
     assert not passed and "2 rows share a key ('event_uri', 'user_uri')" in message

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from calendly_pipeline.transforms.checks import check_event_coverage, check_seat_arithmetic
+from calendly_pipeline.transforms.check_verdicts import check_event_coverage, check_seat_arithmetic
 from calendly_pipeline.transforms.coverage import missing_event_days
 from calendly_pipeline.transforms.utilization import seat_history, seat_utilization
 from calendly_pipeline.transforms.utilization_config import UtilizationConfig
