@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import Frames, dates, require, utc
-from calendly_pipeline.transforms.utilization_config import UtilizationConfig
+from calendly_pipeline.transforms.config import UtilizationConfig
 
 # seat_id is the entry's URI (the membership URI is gone with the membership)
 REMOVAL_COLUMNS = ["seat_id", "user_uri", "name", "email", "role", "joined_at", "removed_at"]
@@ -76,9 +76,14 @@ def logged_removals(frames: Frames, config: UtilizationConfig) -> pd.DataFrame:
         .groupby("who")["day"]
         .min()
     )
-    held = np.fmin(found["user_uri"].map(first_held), found["email"].map(first_held))
     removal_day = found["removed_at"].dt.tz_localize(None).dt.normalize()
-    found = found[~(held <= removal_day).to_numpy(bool)].sort_values("removed_at")
+
+    def told_by(key: str) -> np.ndarray:  # NaT (no snapshot holds the member) compares False
+        first = first_held.reindex(found[key].to_numpy(object)).to_numpy("datetime64[us]")
+        return first <= removal_day.to_numpy("datetime64[us]")
+
+    found = found[~(told_by("user_uri") | told_by("email"))]
+    found = found.sort_values("removed_at")
     found = found.assign(_who=found["user_uri"].fillna(found["email"]))
     found = found.drop_duplicates("_who", keep="last").drop(columns="_who")
     # their name as the log last showed it, where they acted in it
