@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from calendly_pipeline.transforms._frames import Frames, dates, require, utc
-from calendly_pipeline.transforms.config import UtilizationConfig
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 # seat_id is the entry's URI (the membership URI is gone with the membership)
 REMOVAL_COLUMNS = ["seat_id", "user_uri", "name", "email", "role", "joined_at", "removed_at"]
