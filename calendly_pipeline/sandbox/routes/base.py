@@ -51,7 +51,12 @@ class Handlers:
         )
 
     def by_created(
-        self, request: Request, rows: list, key: Callable, scope: str, render: Callable
+        self,
+        request: Request,
+        rows: list,
+        scope: str,
+        render: Callable,
+        key: Callable = lambda record: (record.created_us, record.idx),
     ) -> dict:
         """Collections the spec sorts by `created_at` only; `key` gives (created_at, id)."""
         (_, desc), *_ = parse_sort(

@@ -151,7 +151,7 @@ class EventRoutes(Handlers):
                 continue
             rows.append((w.invitees.created_us(eid, k), k))
         return self.by_created(
-            request, rows, lambda r: r, "invitees", lambda r: w.invitees.invitee_json(eid, r[1])
+            request, rows, "invitees", lambda r: w.invitees.invitee_json(eid, r[1]), key=lambda r: r
         )
 
     def invitee(self, request: Request, c: Caller) -> dict:

@@ -87,9 +87,7 @@ class MemberRoutes(Handlers):
             for i in w.data.invitations
             if (status is None or i.status == status) and (email is None or i.email == email)
         ]
-        return self.by_created(
-            request, rows, lambda i: (i.created_us, i.idx), "invitations", w.people.invitation_json
-        )
+        return self.by_created(request, rows, "invitations", w.people.invitation_json)
 
     def invitation(self, request: Request, c: Caller) -> dict:
         self.check_org_path(request.path_params["org_uuid"])

@@ -44,11 +44,7 @@ class RecordRoutes(Handlers):
         w = self.world
         require_org(w, request)
         return self.by_created(
-            request,
-            w.data.routing_forms,
-            lambda f: (f.created_us, f.idx),
-            "forms",
-            lambda f: w.records.routing_form_json(f.idx),
+            request, w.data.routing_forms, "forms", lambda f: w.records.routing_form_json(f.idx)
         )
 
     def routing_form(self, request: Request, c: Caller) -> dict:
@@ -62,11 +58,7 @@ class RecordRoutes(Handlers):
         form = ref(w, request, "form", "routing_form", not_found())
         rows = [sub for sub in w.data.submissions if sub.form == form]
         return self.by_created(
-            request,
-            rows,
-            lambda s: (s.created_us, s.idx),
-            "submissions",
-            lambda s: w.records.submission_json(s.idx),
+            request, rows, "submissions", lambda s: w.records.submission_json(s.idx)
         )
 
     def submission(self, request: Request, c: Caller) -> dict:
@@ -95,13 +87,7 @@ class RecordRoutes(Handlers):
             and (scope != "user" or h.user == user)
             and (scope != "group" or h.group == group)
         ]
-        return self.by_created(
-            request,
-            rows,
-            lambda h: (h.created_us, h.idx),
-            "webhooks",
-            lambda h: w.records.webhook_json(h.idx),
-        )
+        return self.by_created(request, rows, "webhooks", lambda h: w.records.webhook_json(h.idx))
 
     def webhook(self, request: Request, c: Caller) -> dict:
         self.plan_at_least("standard", UPGRADE_STANDARD)
