@@ -12,8 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from calendly_pipeline.definitions import build_defs, defs
-from calendly_pipeline.defs.partitions import range_tags
+from calendly_pipeline.definitions import defs
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.settings import PARTITIONS_START, Settings, SettingsError
 from calendly_pipeline_tests.conftest import REPO_ROOT
@@ -140,17 +139,7 @@ def test_a_bad_launchpad_value_fails_the_run_before_any_step(
     """Run config edited in the Launchpad is checked as the run starts (resource setup), with the
     environment's bounds: one line naming the field, and no step ran, nothing was read."""
     with pipeline(tmp_path) as p:
-        first, last = (d.isoformat() for d in SHORT)
-        result = (
-            build_defs()
-            .resolve_job_def("daily_sync")
-            .execute_in_process(
-                instance=p.instance,
-                tags=range_tags(first, last),
-                run_config={"resources": {"sync_settings": {"config": {field: value}}}},
-                raise_on_error=False,
-            )
-        )
+        result = p.launch(*SHORT, {field: value})
         assert not result.success
         assert [e for e in result.all_events if e.is_step_start] == []
         error, causes = result.get_run_failure_event().job_failure_data.error, []

@@ -64,6 +64,25 @@ class Pipeline:
 
         return run_sync(first, last, defs=build_defs(**resources), instance=self.instance)
 
+    def launch(
+        self, first: date, last: date, sync_settings: dict[str, Any]
+    ) -> dg.ExecuteInProcessResult:
+        """A `daily_sync` run over [first, last] with `sync_settings` run config, as the Launchpad
+        launches one; a failure is in the result, not raised."""
+        from calendly_pipeline.definitions import build_defs
+        from calendly_pipeline.defs.partitions import range_tags
+
+        return (
+            build_defs()
+            .resolve_job_def("daily_sync")
+            .execute_in_process(
+                instance=self.instance,
+                tags=range_tags(first.isoformat(), last.isoformat()),
+                run_config={"resources": {"sync_settings": {"config": sync_settings}}},
+                raise_on_error=False,
+            )
+        )
+
     def full_sync(self) -> SyncOutcome:
         history = self.sandbox.config.resolved_scale.history_days
         return self.sync(AS_OF - timedelta(days=history + 1), AS_OF + timedelta(days=31))

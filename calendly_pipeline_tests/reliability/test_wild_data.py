@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from calendly_pipeline.defs.partitions import range_tags
 from calendly_pipeline.sandbox import SandboxConfig
 from calendly_pipeline.sandbox.config import UNKNOWN_EVENT_STATUS, WildData
 from calendly_pipeline_tests.pipeline.harness import AS_OF, Pipeline, pipeline
@@ -41,19 +40,7 @@ def test_seat_price_month_from_run_config_prices_every_seat(tmp_path: Path) -> N
     """The Launchpad setting README advertises: run config `resources.sync_settings.config.
     seat_price_month` lands in seat_utilization.monthly_cost and meta.sync_info."""
     with pipeline(tmp_path) as p:
-        from calendly_pipeline.definitions import build_defs
-
-        first, last = (d.isoformat() for d in SHORT)
-        result = (
-            build_defs()
-            .resolve_job_def("daily_sync")
-            .execute_in_process(
-                instance=p.instance,
-                tags=range_tags(first, last),
-                run_config={"resources": {"sync_settings": {"config": {"seat_price_month": 27.5}}}},
-                raise_on_error=False,
-            )
-        )
+        result = p.launch(*SHORT, {"seat_price_month": 27.5})
         failures = [str(e.event_specific_data) for e in result.all_events if e.is_failure]
         assert result.success, failures
         costs = p.query(
