@@ -76,6 +76,8 @@ def utilization_tables(
         info = reads.read_sync_info(conn)
         if info is None:
             raise dg.Failure("no sync has run yet: materialize raw/organizations first")
+        # The sync run's one as_of (`CalendlyResource.as_of`), as the organization asset recorded
+        # it: a run of this asset alone computes as of the data it reads, not of its own clock.
         as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
         plan = info["plan"]
         unknown = reads.unknown_values(conn, MODEL_ENUMS)
