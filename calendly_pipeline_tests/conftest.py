@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-# Daily partitions start here in every test run, whatever today's date (see defs/partitions.py).
+# Daily partitions start here in every test run: a year fewer than PARTITIONS_START (settings.py).
 os.environ.setdefault("CALENDLY_START_DATE", "2025-01-01")
 
 from calendly_pipeline.sandbox import Sandbox, SandboxConfig, start_sandbox
