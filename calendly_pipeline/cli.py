@@ -197,7 +197,12 @@ def sync(
         settings = Settings.from_env()
         ConnectionSettings.from_env()
         from calendly_pipeline.defs.partitions import settings_partitions
-        from calendly_pipeline.defs.sync_runner import partition_range, run_sync, sync_progressively
+        from calendly_pipeline.defs.sync_runner import (
+            UNBUDGETED,
+            partition_range,
+            run_sync,
+            sync_progressively,
+        )
 
         progressive = first is None and last is None  # the whole history: value window first
         first = first or settings.history_start(today_utc())
@@ -229,6 +234,7 @@ def sync(
                 on_warning=progress.warning,
                 defs=defs,
                 instance=instance,
+                tags=UNBUDGETED,  # the user waits for the range asked for, every invitee of it
             )
         progress.finish(outcome.success)
     if not outcome.success:

@@ -239,44 +239,34 @@ def sync_progressively(
     """What `sync` without dates runs, the whole of [first, last] in the end.
 
     A first sync (no event partition materialized) runs `daily_sync` over the value window
-    first, so utilization and the dashboard exist after minutes, then `history_sync` over the
-    rest, newest first, with every invitee it needs (the user waits for the whole history; the
-    `history_backfill` sensor does this a chunk at a time within the budget); a later one runs
-    `daily_sync` over [first, last]. Then `history_sync` runs over the first day while the
-    invitee backlog shrinks (each reads `invitee_requests_per_run` of it, newest first).
+    within the invitee budget first, so utilization and the dashboard exist after minutes, then
+    `history_sync` over the rest, newest first, with every invitee it needs (the user waits for
+    the whole history; the `history_backfill` sensor does the same a chunk at a time within the
+    budget), and reads what the budget left of the value window's invitees with it. A later
+    sync is one `daily_sync` run over [first, last] with every invitee it needs.
     """
     instance = instance or open_instance()
     partitions = defs.resolve_job_def(jobs.daily_sync.name).partitions_def
-    plan = [(jobs.daily_sync.name, first, last, {})]
+    plan = [(jobs.daily_sync.name, first, last, UNBUDGETED)]
     if jobs.first_sync(instance):
-        start = date.fromisoformat(
-            jobs.value_window(today, partitions, defs.resources["sync_settings"])[0]
-        )
-        if first < start:
-            plan = [
-                (jobs.daily_sync.name, start, last, {}),
-                (jobs.history_sync.name, first, start - timedelta(days=1), UNBUDGETED),
-            ]
+        settings = defs.resources["sync_settings"]
+        start = date.fromisoformat(jobs.value_window(today, partitions, settings)[0])
+        rest = (jobs.history_sync.name, first, start - timedelta(days=1), UNBUDGETED)
+        # A history shorter than the value window: its invitee backlog is read on its first day.
+        rest = rest if first < start else (jobs.history_sync.name, first, first, UNBUDGETED)
+        plan = [(jobs.daily_sync.name, max(first, start), last, {}), rest]
     outcomes: list[SyncOutcome] = []
     steps = _Steps(on_progress)
-
-    def run(job_name: str, a: date, b: date, tags: Mapping[str, str]) -> bool:
+    for job_name, a, b, tags in plan:
         outcome = run_sync(
             a, b, steps, on_warning=on_warning, defs=defs, instance=instance,
             job_name=job_name, tags=tags,
         )  # fmt: skip
         outcomes.append(outcome)
         steps.next_run()
-        return outcome.success
-
-    if all(run(*step) for step in plan):
-        backlog = jobs.invitee_backlog(instance)
-        while backlog and run(jobs.history_sync.name, first, first, {}):
-            left = jobs.invitee_backlog(instance)
-            if left >= backlog:
-                break
-            backlog = left
-    return _combined(outcomes, len(plan))
+        if not outcome.success:
+            break
+    return _combined(outcomes)
 
 
 class _Steps:
@@ -294,22 +284,27 @@ class _Steps:
         self.before += self.total
 
 
-def _combined(outcomes: list[SyncOutcome], windows: int) -> SyncOutcome:
-    """One outcome for the runs: the first `windows` runs cover disjoint ranges (their event
-    rows add up), the later ones re-read the backlog (their table counts are the latest)."""
+def _combined(outcomes: list[SyncOutcome]) -> SyncOutcome:
+    """One outcome for the runs: the event rows of disjoint ranges add up (a run over a range
+    already counted, the backlog's, adds none); other tables count whole, the last run's."""
     counts: dict[str, int] = {}
     for number, outcome in enumerate(outcomes):
+        seen = any(
+            o.first_partition <= outcome.last_partition
+            and outcome.first_partition <= o.last_partition
+            for o in outcomes[:number]
+        )
         for table, rows in outcome.row_counts.items():
             if table != EVENTS_ROWS:
                 counts[table] = rows
-            elif number < windows:
+            elif not seen:
                 counts[table] = counts.get(table, 0) + rows
     failed = next((o for o in outcomes if not o.success), None)
     return SyncOutcome(
         run_id=(failed or outcomes[-1]).run_id,
         success=failed is None,
-        first_partition=min(o.first_partition for o in outcomes[:windows]),
-        last_partition=max(o.last_partition for o in outcomes[:windows]),
+        first_partition=min(o.first_partition for o in outcomes),
+        last_partition=max(o.last_partition for o in outcomes),
         error=failed.error if failed else None,
         row_counts=counts,
     )

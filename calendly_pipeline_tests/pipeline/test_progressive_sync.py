@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from calendly_pipeline.defs import jobs
@@ -57,6 +58,16 @@ def definitions() -> Any:
     return build_defs()
 
 
+def sensor_tick(p: Pipeline, defs: Any) -> Any:
+    """One evaluation of the history_backfill sensor against the pipeline's instance."""
+    context = dg.build_sensor_context(
+        instance=p.instance,
+        repository_def=defs.get_repository_def(),
+        resources={"sync_settings": defs.resources["sync_settings"]},
+    )
+    return jobs.history_backfill.evaluate_tick(context)
+
+
 @pytest.fixture(scope="module")
 def one_shot(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """The reference: one run over the whole history with no budget to speak of."""
@@ -77,6 +88,7 @@ def test_first_sync_writes_the_dashboard_first_and_the_sensor_completes_the_hist
         partitions = defs.resolve_job_def("daily_sync").partitions_def
         settings = defs.resources["sync_settings"]
         assert jobs.first_sync(p.instance)
+        assert "no first sync yet" in sensor_tick(p, defs).skip_message
         first, last = jobs.value_window(AS_OF, partitions, settings)
         assert (first, last) == ((AS_OF - timedelta(days=90)).isoformat(), LAST.isoformat())
         outcome = run_sync(
@@ -98,6 +110,13 @@ def test_first_sync_writes_the_dashboard_first_and_the_sensor_completes_the_hist
             "WHERE invitees_complete_after IS NOT NULL"
         )[0][0]
         assert partial > 0
+
+        # The sensor asks for the newest missing month of partitions (by the machine's today).
+        (request,) = sensor_tick(p, defs).run_requests
+        first_key = request.tags["dagster/asset_partition_range_start"]
+        last_key = request.tags["dagster/asset_partition_range_end"]
+        assert last_key == partitions.get_last_partition_key()
+        assert date.fromisoformat(last_key) - date.fromisoformat(first_key) == timedelta(days=30)
 
         # Later runs, as the sensor requests them; one is interrupted (every invitee listing
         # fails) and loses nothing: the next ones resume the backlog.
