@@ -47,13 +47,13 @@ from _common import (
     sandbox_config,
     workspace,
 )
-from calendly_pipeline.transforms.config import UtilizationConfig
 from rich.console import Console
 from rich.table import Table
 from sync_at_scale import INVITEES, _list, org_minimum, simulate_a_day, solo, split
 
 from calendly_pipeline.sandbox import Sandbox, start_sandbox
 from calendly_pipeline.settings import FORWARD_DAYS, INVITEE_REQUESTS_PER_RUN
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 LIMIT = 500  # requests per minute, Calendly's paid plans
 HOSTS = "/event_type_memberships"
