@@ -18,7 +18,6 @@ from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.defs.settings import SyncSettings
 from calendly_pipeline.storage import coverage, reads, sync_state, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
-from calendly_pipeline.transforms.completeness import mark_invitee_completeness
 from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan
 from calendly_pipeline.transforms.model import (
     ANALYTICS_NAMES,
@@ -87,9 +86,9 @@ def utilization_tables(
         summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
         writes.keep_months(conn, daily_spec, "activity_date", months)
         daily_rows = reads.row_count(conn, daily_spec)
-        tables = tables_from_summary(frames, summary, config, as_of)
         # While the invitee history fills in, invitee-revealed feature rows say how far back.
-        tables = mark_invitee_completeness(tables, sync_state.invitee_backlog(conn)[1])
+        pending_since = sync_state.invitee_backlog(conn)[1]
+        tables = tables_from_summary(frames, summary, config, as_of, pending_since)
         for name, frame in tables.items():
             writes.replace_all(conn, SPECS[name], frame)
         writes.write_sync_info(

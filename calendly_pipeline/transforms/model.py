@@ -19,6 +19,7 @@ from calendly_pipeline.transforms.adoption import (
     monthly_feature_adoption,
     seat_users,
 )
+from calendly_pipeline.transforms.completeness import mark_invitee_completeness
 from calendly_pipeline.transforms.plans import plan_options
 from calendly_pipeline.transforms.summary import EventSummary, summarize, with_org_uses
 from calendly_pipeline.transforms.utilization import (
@@ -89,15 +90,21 @@ def summarize_chunks(
 
 
 def tables_from_summary(
-    frames: Frames, summary: EventSummary, config: UtilizationConfig, as_of: pd.Timestamp
+    frames: Frames,
+    summary: EventSummary,
+    config: UtilizationConfig,
+    as_of: pd.Timestamp,
+    invitees_pending_since: pd.Timestamp | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every analytics table but `daily_activity`, from the small raw tables and the summary."""
+    """Every analytics table but `daily_activity`, from the small raw tables and the summary.
+    `invitees_pending_since`: the start of the newest event whose invitees are not read yet
+    (None: all read), carried by invitee-revealed feature rows (`transforms.completeness`)."""
     as_of = as_utc_timestamp(as_of)
     inputs = prepare_seat_inputs(frames, summary, config, as_of)
     monthly = seats_by_month(inputs, config, as_of)
     last = monthly["month"] == monthly["month"].max()
     seats = monthly.loc[last, SEAT_COLUMNS].reset_index(drop=True)
-    return {
+    tables = {
         "seat_utilization": seats,
         "feature_adoption": member_feature_adoption(
             summary.uses, seat_users(frames), config, as_of
@@ -107,6 +114,7 @@ def tables_from_summary(
         "seat_history": history_counts(monthly),
         "plan_options": plan_options(summary.uses, seats, inputs.plan, config, as_of),
     }
+    return mark_invitee_completeness(tables, invitees_pending_since)
 
 
 def build_analytics(

@@ -18,6 +18,7 @@ from calendly_pipeline.storage.analytics_tables import (
 )
 from calendly_pipeline.storage.migrations import migrate
 from calendly_pipeline.transforms import activity, adoption, plans, utilization
+from calendly_pipeline.transforms.completeness import mark_invitee_completeness
 from calendly_pipeline.transforms.model import ANALYTICS_NAMES, build_analytics
 from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 from calendly_pipeline_tests.transforms.builders import AS_OF, sample_world
@@ -33,7 +34,8 @@ def tables() -> dict[str, pd.DataFrame]:
 
 def test_one_pass_equals_each_transform_alone(tables: dict[str, pd.DataFrame]) -> None:
     frames = sample_world().frames()
-    alone = {
+    # The transforms alone, with the model's invitee-completeness marker (nothing pending).
+    alone = mark_invitee_completeness({
         "seat_utilization": utilization.seat_utilization(frames, CONFIG, AS_OF),
         "feature_adoption": adoption.feature_adoption(frames, CONFIG, AS_OF),
         "org_feature_adoption": adoption.org_feature_adoption(frames, CONFIG, AS_OF),
@@ -41,7 +43,7 @@ def test_one_pass_equals_each_transform_alone(tables: dict[str, pd.DataFrame]) -
         "event_type_usage": activity.event_type_usage(frames, AS_OF),
         "seat_history": utilization.seat_history(frames, CONFIG, AS_OF),
         "plan_options": plans.organization_plan_options(frames, CONFIG, AS_OF),
-    }
+    }, None)  # fmt: skip
     assert set(alone) == set(tables) == set(ANALYTICS_NAMES)
     for name, frame in alone.items():
         pd.testing.assert_frame_equal(tables[name], frame, obj=name)
