@@ -14,7 +14,7 @@ docs/scaling.md (the measured organization-data cost per seat replaces its 3.0):
    makes reads at most `invitee_requests_per_run` of them (the rest waits for later runs), so
    the figure counts min(budget, invitee lists) for them.
 
-`--demo N` also times the README's first command (`uv run calendly-pipeline sync`, embedded
+`--demo N` also times the README's first command (`uv run calendly-pipeline sync --demo`, embedded
 sandbox, a fresh data folder each time) N times and prints the median with the load average.
 Peak RSS of the 2,000-seat daily syncs is not measured here (`sync_at_scale.py --scale large`,
 ~50 min on 2 cores); the script prints the latest figures from RESULTS.md, marked as such.
@@ -165,8 +165,8 @@ def demo_walls(runs: int) -> list[tuple[float, str]]:
             load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
             began = time.perf_counter()
             subprocess.run(
-                # what `uv run calendly-pipeline sync` runs once the environment is installed
-                [sys.executable, "-m", "calendly_pipeline.cli", "sync"],
+                # what `uv run calendly-pipeline sync --demo` runs once the environment is installed
+                [sys.executable, "-m", "calendly_pipeline.cli", "sync", "--demo"],
                 env={**env, "CALENDLY_DATA_DIR": folder},
                 cwd=ROOT,
                 check=True,

@@ -6,6 +6,7 @@ importing Dagster and `--help` stays fast.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,6 +27,21 @@ def _version(value: bool) -> None:
 
         typer.echo(f"calendly-pipeline {version('calendly-pipeline')}")
         raise typer.Exit()
+
+
+DEMO_HELP = (
+    "The demo: read the embedded Calendly sandbox's synthetic organization instead of "
+    "Calendly (sets CALENDLY_ENV=demo); no credentials needed."
+)
+
+
+def _choose_demo(demo: bool) -> None:
+    """`--demo` chooses the embedded sandbox for this process and what it starts (the Dagster
+    run, the UI's code server), through the one setting the definitions read."""
+    if demo:
+        from calendly_pipeline.connection_settings import DEMO, ENV_DEPLOYMENT
+
+        os.environ[ENV_DEPLOYMENT] = DEMO
 
 
 @app.callback()
@@ -68,17 +84,19 @@ def sandbox(
 
 
 @app.command()
-def check() -> None:
+def check(demo: bool = typer.Option(False, "--demo", help=DEMO_HELP)) -> None:
     """Connect: who the token belongs to, what it can read, and the rate budget left.
 
     Uses CALENDLY_API_TOKEN, the OAuth connection `connect` stored, or CALENDLY_CLIENT_ID/_SECRET/
-    _REFRESH_TOKEN (the embedded sandbox when none is set). Exits 1 with a one-line cause when
-    the connection is unusable, 2 on bad settings.
+    _REFRESH_TOKEN; with --demo the embedded sandbox. Exits 1 with a one-line cause when the
+    connection is unusable, 2 on bad settings (no credentials and no --demo included).
     """
     from rich.console import Console
 
-    from calendly_pipeline.connection import log_to_terminal, run_check
+    from calendly_pipeline.check_terminal import run_check
+    from calendly_pipeline.terminal import log_to_terminal
 
+    _choose_demo(demo)
     log_to_terminal(Console(stderr=True))
     raise typer.Exit(run_check())
 
@@ -169,17 +187,18 @@ def sync(
         metavar="YYYY-MM-DD",
         help="Last day (UTC) to sync; default: today + forward window.",
     ),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP),
 ) -> None:
     """Sync everything in one Dagster run: extract, load DuckDB, utilization, dashboard.
 
-    With no credentials in the environment it syncs the embedded sandbox (synthetic data). The run
+    Needs credentials (`check` says which); --demo syncs the embedded sandbox instead. The run
     is recorded in DAGSTER_HOME (default data/dagster_home) and shows in `calendly-pipeline ui`.
     Exits 2 on bad settings or dates (checked before the run), 1 when the run fails; either way
     the last line of stderr is the one-line cause.
     """
     from rich.console import Console
 
-    from calendly_pipeline.connection import ConnectionSettings, log_to_terminal, shown
+    from calendly_pipeline.connection_settings import validate_connection
     from calendly_pipeline.dagster_home import open_instance
     from calendly_pipeline.settings import (
         Settings,
@@ -189,13 +208,15 @@ def sync(
         today_utc,
     )
     from calendly_pipeline.sync_terminal import sync_progress
+    from calendly_pipeline.terminal import log_to_terminal, shown
 
     # soft_wrap: no line is ever broken; a log, grep or a tool reading the last line sees it whole.
     console = Console(stderr=True, soft_wrap=True)
     first, last = (start.date() if start else None), (end.date() if end else None)
+    _choose_demo(demo)
     try:
         settings = Settings.from_env()
-        ConnectionSettings.from_env()
+        validate_connection()
         from calendly_pipeline.defs.partitions import settings_partitions
         from calendly_pipeline.defs.sync_runner import (
             UNBUDGETED,
@@ -253,12 +274,17 @@ def sync(
 
 
 @app.command()
-def ui(port: int = typer.Option(3000, help="Port of the Dagster web UI.")) -> None:
+def ui(
+    port: int = typer.Option(3000, help="Port of the Dagster web UI."),
+    demo: bool = typer.Option(False, "--demo", help=DEMO_HELP + " Runs launched here too."),
+) -> None:
     """Start the Dagster UI (`dagster dev`) with DAGSTER_HOME under data/.
 
     Ctrl-C or SIGTERM stops it with its webserver, daemon and code server.
     """
     from calendly_pipeline.dagster_ui import run_dagster_dev
+
+    _choose_demo(demo)
 
     raise typer.Exit(run_dagster_dev(port))
 

@@ -20,11 +20,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import requests
 
+from calendly_pipeline.check_terminal import render_connection_state, render_report
 from calendly_pipeline.client import CalendlyClient, OAuthCredentials, PersonalAccessToken
 from calendly_pipeline.client.check import ConnectionReport, check_connection
-from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.client.oauth_flow import (
-    PIPELINE_SCOPES,
     ConnectFailed,
     Grant,
     Pkce,
@@ -36,7 +35,7 @@ from calendly_pipeline.client.oauth_flow import (
     revoke,
     wait_for_redirect,
 )
-from calendly_pipeline.connection import (
+from calendly_pipeline.connection_settings import (
     ENV_AUTH_BASE_URL,
     ENV_BASE_URL,
     ENV_CLIENT_ID,
@@ -45,9 +44,7 @@ from calendly_pipeline.connection import (
     ENV_TOKEN,
     ConnectionSettings,
     default_oauth_store,
-    render_report,
 )
-from calendly_pipeline.safe_text import plain
 from calendly_pipeline.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -188,38 +185,3 @@ def run_disconnect(console: Console) -> int:
     name = who.get("organization_name") or "the organization"
     console.print(f"disconnected from {name}: the grant is revoked and {store} deleted")
     return 0
-
-
-def render_connection_state(
-    settings: ConnectionSettings, report: ConnectionReport, console: Console
-) -> None:
-    """How the pipeline is connected: method, who and since when, scopes missing, reconnect."""
-    credentials = settings.credentials
-    if credentials is None:
-        return
-    if isinstance(credentials, PersonalAccessToken):
-        console.print("  connection     personal access token (does not expire)")
-        return
-    stored = credentials.connection()
-    who = stored.get("connection")
-    if who:
-        console.print(  # names as the server gave them: no escape sequence reaches the terminal
-            plain(
-                f"  connection     OAuth, connected as {who['user_name']} <{who['user_email']}> "
-                f"({who['role']}) of {who['organization_name']} since {who['connected_at']}"
-            ),
-            soft_wrap=True,
-            markup=False,
-        )
-        missing = [s for s in PIPELINE_SCOPES if s not in who.get("scopes", [])]
-        console.print(f"  scopes missing {', '.join(missing) or 'none'}", soft_wrap=True)
-    else:
-        console.print("  connection     OAuth with CALENDLY_REFRESH_TOKEN (not via connect)")
-    since = stored.get("reconnect_needed_since")
-    if since and not report.ok:
-        console.print(
-            f"✗ reconnect needed since {since}: run `{RECONNECT_COMMAND}`",
-            soft_wrap=True,
-            markup=False,
-            style="red",
-        )

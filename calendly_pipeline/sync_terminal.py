@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from calendly_pipeline.connection import shown
+from calendly_pipeline.terminal import shown
 
 if TYPE_CHECKING:
     from rich.console import Console

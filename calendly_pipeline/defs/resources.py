@@ -1,14 +1,18 @@
-"""The Calendly connection as a Dagster resource.
+"""The Calendly connection as Dagster resources, one variant per deployment.
 
-Secrets are bound with `EnvVar`, so run config and the UI show only variable names. With no
-credentials in the environment the resource starts the embedded sandbox and every consumer can
-read `is_synthetic` to say so in its metadata.
+As `examples/project_fully_featured` switches its Hacker News client per deployment, the assets
+take a `CalendlyResource` and the definitions bind the variant `CALENDLY_ENV` chooses:
+`CalendlyAPIResource` (production, the default: a personal access token or OAuth, secrets bound
+with `EnvVar` so run config and the UI show only variable names) or `SandboxCalendlyResource`
+(the demo: the embedded sandbox's synthetic organization). Production without credentials fails
+with one line naming the variables to set; it never falls back to the sandbox.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,10 +21,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
-from calendly_pipeline.client import CalendlyClient, Caller, OAuthCredentials
+from calendly_pipeline.client import CalendlyClient, Caller
 from calendly_pipeline.client.api import CalendlyAPI
 from calendly_pipeline.client.errors import AuthError
-from calendly_pipeline.connection import (
+from calendly_pipeline.connection import Connection, connect
+from calendly_pipeline.connection_settings import (
     DEFAULT_BASE_URL,
     DEFAULT_HTTP_ATTEMPTS,
     DEFAULT_HTTP_TIMEOUT,
@@ -33,45 +38,17 @@ from calendly_pipeline.connection import (
     ENV_OAUTH_STORE,
     ENV_REFRESH_TOKEN,
     ENV_TOKEN,
-    Connection,
     ConnectionSettings,
-    connect,
+    demo_chosen,
+    parse_http_timeout,
 )
+from calendly_pipeline.demo_connection import connect_sandbox
 from calendly_pipeline.storage import identity
 
 
-class CalendlyResource(dg.ConfigurableResource):
-    """Calendly API v2: a personal access token or OAuth; the sandbox when neither is set."""
+class CalendlyResource(dg.ConfigurableResource, ABC):
+    """Calendly API v2 as the assets use it; `from_env` picks the deployment's variant."""
 
-    api_token: str | None = Field(
-        default=None, description=f"Personal access token; bind with EnvVar({ENV_TOKEN!r})."
-    )
-    client_id: str | None = Field(default=None, description=f"OAuth client id ({ENV_CLIENT_ID}).")
-    client_secret: str | None = Field(
-        default=None, description=f"OAuth client secret; bind with EnvVar({ENV_CLIENT_SECRET!r})."
-    )
-    refresh_token: str | None = Field(
-        default=None,
-        description=f"Initial OAuth refresh token; bind with EnvVar({ENV_REFRESH_TOKEN!r}). "
-        "Rotated tokens are kept in oauth_store (mode 0600).",
-    )
-    # No default URL: the Launchpad scaffold showed https://api.calendly.com for runs that read
-    # the embedded sandbox. Empty means the real API with credentials, the sandbox without.
-    base_url: str | None = Field(
-        default=None,
-        description=f"API base URL ({ENV_BASE_URL}); empty: {DEFAULT_BASE_URL} when a token or "
-        "OAuth is set, else the embedded sandbox (synthetic data).",
-    )
-    auth_base_url: str | None = Field(
-        default=None,
-        description=f"OAuth host ({ENV_AUTH_BASE_URL}); default https://auth.calendly.com for "
-        "the real API, else the base URL.",
-    )
-    oauth_store: str | None = Field(
-        default=None,
-        description=f"File for rotated OAuth tokens ({ENV_OAUTH_STORE}); "
-        "default data/.calendly_oauth.json.",
-    )
     max_workers: int = Field(default=4, description="Threads for per-event invitee fan-out.")
     http_attempts: int = Field(
         default=DEFAULT_HTTP_ATTEMPTS,
@@ -89,7 +66,16 @@ class CalendlyResource(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> CalendlyResource:
-        """Bind each variable that is set with `EnvVar` (unset ones would fail at run time)."""
+        """The variant `CALENDLY_ENV` chooses (production unless it says `demo`), each set
+        variable bound with `EnvVar` (an unset one would fail at run time)."""
+        bound: dict[str, Any] = {}
+        if os.environ.get(ENV_HTTP_ATTEMPTS):
+            bound["http_attempts"] = dg.EnvVar.int(ENV_HTTP_ATTEMPTS)
+        if os.environ.get(ENV_HTTP_TIMEOUT):
+            # Not a secret, so parsed here (a float field cannot take an EnvVar).
+            bound["http_timeout"] = parse_http_timeout(os.environ[ENV_HTTP_TIMEOUT])
+        if demo_chosen():
+            return SandboxCalendlyResource(**bound)
         secret_fields = {
             "api_token": ENV_TOKEN,
             "client_id": ENV_CLIENT_ID,
@@ -99,47 +85,24 @@ class CalendlyResource(dg.ConfigurableResource):
             "auth_base_url": ENV_AUTH_BASE_URL,
             "oauth_store": ENV_OAUTH_STORE,
         }
-        bound: dict[str, Any] = {
+        bound |= {
             name: dg.EnvVar(var) for name, var in secret_fields.items() if os.environ.get(var)
         }
-        if os.environ.get(ENV_HTTP_ATTEMPTS):
-            bound["http_attempts"] = dg.EnvVar.int(ENV_HTTP_ATTEMPTS)
-        if os.environ.get(ENV_HTTP_TIMEOUT):
-            # Not a secret, so parsed here (a float field cannot take an EnvVar).
-            raw = os.environ[ENV_HTTP_TIMEOUT]
-            bound["http_timeout"] = ConnectionSettings.from_values(http_timeout=raw).http_timeout
-        return cls(**bound)
+        return CalendlyAPIResource(**bound)
 
-    def __repr__(self) -> str:
-        # Never validates (a repr must not raise) and never shows a secret.
-        if self.api_token:
-            auth = "personal access token"
-        elif self.client_id or self.client_secret or self.refresh_token:
-            auth = "OAuth"
-        else:
-            auth = "none: embedded sandbox"
-        return f"CalendlyResource(base_url={self.base_url!r}, auth={auth!r}, secrets=<redacted>)"
+    @abstractmethod
+    def _connect(self) -> contextlib.AbstractContextManager[Connection]:
+        """Open this variant's connection (for the step; closed at teardown)."""
 
-    __str__ = __repr__
-
-    def settings(self) -> ConnectionSettings:
-        return ConnectionSettings.from_values(
-            api_token=self.api_token,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            refresh_token=self.refresh_token,
-            base_url=self.base_url,
-            auth_base_url=self.auth_base_url,
-            oauth_store=self.oauth_store,
-            max_workers=self.max_workers,
-            http_attempts=self.http_attempts,
-            http_timeout=self.http_timeout,
-        )
+    @property
+    @abstractmethod
+    def is_synthetic(self) -> bool:
+        """Whether the data is the sandbox's synthetic organization (said in every metadata)."""
 
     def _open(self) -> Connection:
         if self._connection is None:
             stack = contextlib.ExitStack()
-            self._connection = stack.enter_context(connect(self.settings()))
+            self._connection = stack.enter_context(self._connect())
             self._stack = stack
         return self._connection
 
@@ -170,7 +133,7 @@ class CalendlyResource(dg.ConfigurableResource):
                     connected_as=f"{caller.name} <{caller.email}>",
                     role=caller.role,
                     organization=org_name,
-                    connected_since=self._connected_since(),
+                    connected_since=connection.connected_since,
                 )
             self._caller, self._as_of = caller, client.server_now
         return self._caller
@@ -179,19 +142,6 @@ class CalendlyResource(dg.ConfigurableResource):
         """The typed endpoints for this step, once the token and the warehouse's organization
         are checked (`caller`)."""
         return CalendlyAPI(self.get_client(), self.caller(warehouse).organization_uri)
-
-    def _connected_since(self) -> datetime | None:
-        """When `calendly-pipeline connect` stored the OAuth connection (None for a PAT)."""
-        credentials = self.settings().credentials
-        if not isinstance(credentials, OAuthCredentials):
-            return None
-        stored = credentials.connection().get("connection") or {}
-        since = stored.get("connected_at")
-        return datetime.fromisoformat(since) if since else None
-
-    @property
-    def is_synthetic(self) -> bool:
-        return self._open().is_synthetic
 
     @property
     def as_of(self) -> datetime:
@@ -206,6 +156,92 @@ class CalendlyResource(dg.ConfigurableResource):
         if self._stack is not None:
             self._stack.close()
         self._stack = self._connection = self._caller = self._as_of = None
+
+
+class CalendlyAPIResource(CalendlyResource):
+    """Production: the real Calendly API (or one at `base_url`) with a personal access token
+    or OAuth; without either, every step fails with one line naming the variables to set."""
+
+    api_token: str | None = Field(
+        default=None, description=f"Personal access token; bind with EnvVar({ENV_TOKEN!r})."
+    )
+    client_id: str | None = Field(default=None, description=f"OAuth client id ({ENV_CLIENT_ID}).")
+    client_secret: str | None = Field(
+        default=None, description=f"OAuth client secret; bind with EnvVar({ENV_CLIENT_SECRET!r})."
+    )
+    refresh_token: str | None = Field(
+        default=None,
+        description=f"Initial OAuth refresh token; bind with EnvVar({ENV_REFRESH_TOKEN!r}). "
+        "Rotated tokens are kept in oauth_store (mode 0600).",
+    )
+    base_url: str | None = Field(
+        default=None, description=f"API base URL ({ENV_BASE_URL}); empty: {DEFAULT_BASE_URL}."
+    )
+    auth_base_url: str | None = Field(
+        default=None,
+        description=f"OAuth host ({ENV_AUTH_BASE_URL}); default https://auth.calendly.com for "
+        "the real API, else the base URL.",
+    )
+    oauth_store: str | None = Field(
+        default=None,
+        description=f"File for rotated OAuth tokens ({ENV_OAUTH_STORE}); "
+        "default data/.calendly_oauth.json.",
+    )
+
+    def __repr__(self) -> str:
+        # Never validates (a repr must not raise) and never shows a secret.
+        if self.api_token:
+            auth = "personal access token"
+        elif self.client_id or self.client_secret or self.refresh_token:
+            auth = "OAuth"
+        else:
+            auth = "none set"
+        return f"CalendlyAPIResource(base_url={self.base_url!r}, auth={auth!r}, secrets=<redacted>)"
+
+    __str__ = __repr__
+
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings.from_values(
+            api_token=self.api_token,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=self.refresh_token,
+            base_url=self.base_url,
+            auth_base_url=self.auth_base_url,
+            oauth_store=self.oauth_store,
+            max_workers=self.max_workers,
+            http_attempts=self.http_attempts,
+            http_timeout=self.http_timeout,
+        )
+
+    def _connect(self) -> contextlib.AbstractContextManager[Connection]:
+        return connect(self.settings())
+
+    @property
+    def is_synthetic(self) -> bool:
+        return False
+
+
+class SandboxCalendlyResource(CalendlyResource):
+    """The demo (CALENDLY_ENV=demo): the embedded Calendly sandbox, started for the step in
+    a child process; its organization and every row are synthetic."""
+
+    def __repr__(self) -> str:
+        return "SandboxCalendlyResource(embedded sandbox, synthetic data)"
+
+    __str__ = __repr__
+
+    def _connect(self) -> contextlib.AbstractContextManager[Connection]:
+        settings = ConnectionSettings(
+            max_workers=self.max_workers,
+            http_attempts=self.http_attempts,
+            http_timeout=self.http_timeout,
+        )
+        return connect_sandbox(settings)
+
+    @property
+    def is_synthetic(self) -> bool:
+        return True
 
 
 def record_refusal(warehouse: DuckDBResource, error: AuthError) -> None:

@@ -1,4 +1,4 @@
-"""The embedded sandbox in a child process, for the demo sync (no credentials set).
+"""The embedded sandbox in a child process, for the demo (`--demo`, `CALENDLY_ENV=demo`).
 
 In the sync's own process the sandbox's HTTP serving shared one interpreter lock with the
 pipeline, so the invitee fan-out waited on it (28 s of a 97 s profiled demo sync,

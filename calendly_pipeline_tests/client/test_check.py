@@ -10,7 +10,13 @@ from typer.testing import CliRunner
 from calendly_pipeline.cli import app
 from calendly_pipeline.client import PersonalAccessToken
 from calendly_pipeline.client.check import check_connection
-from calendly_pipeline.connection import ConnectionSettings
+from calendly_pipeline.connection_settings import (
+    NO_CREDENTIALS,
+    ConnectionSettings,
+    MissingCredentials,
+    demo_chosen,
+    validate_connection,
+)
 from calendly_pipeline.settings import SettingsError
 from calendly_pipeline_tests.client.support import make_client
 
@@ -28,6 +34,8 @@ ENV_VARS = (
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    # Set, so that monkeypatch restores it: `--demo` sets CALENDLY_ENV in this process.
+    monkeypatch.setenv("CALENDLY_ENV", "production")
     return monkeypatch
 
 
@@ -98,6 +106,8 @@ def test_settings_from_env() -> None:
     )
     assert (local.base_url, local.auth_base_url) == ("http://127.0.0.1:8765",) * 2
     assert ConnectionSettings.from_env({}).credentials is None
+    with pytest.raises(MissingCredentials, match="set CALENDLY_API_TOKEN"):
+        ConnectionSettings.from_env({}).require_credentials()
     assert ConnectionSettings.from_env({"CALENDLY_HTTP_ATTEMPTS": "2"}).http_attempts == 2
     with pytest.raises(SettingsError, match="CALENDLY_HTTP_ATTEMPTS='two' is not a whole number"):
         ConnectionSettings.from_env({"CALENDLY_HTTP_ATTEMPTS": "two"})
@@ -105,10 +115,29 @@ def test_settings_from_env() -> None:
         ConnectionSettings.from_env({"CALENDLY_REFRESH_TOKEN": "r", "CALENDLY_CLIENT_SECRET": "s"})
 
 
-def test_cli_check_without_credentials_uses_the_sandbox_and_says_so(
+def test_the_demo_is_a_choice_never_a_fallback() -> None:
+    assert not demo_chosen({}) and not demo_chosen({"CALENDLY_ENV": "production"})
+    assert demo_chosen({"CALENDLY_ENV": "demo"})
+    with pytest.raises(
+        SettingsError, match="CALENDLY_ENV='staging' is not one of production, demo"
+    ):
+        demo_chosen({"CALENDLY_ENV": "staging"})
+    validate_connection({"CALENDLY_ENV": "demo"})  # no credentials needed
+    validate_connection({"CALENDLY_API_TOKEN": "t"})
+    with pytest.raises(MissingCredentials):
+        validate_connection({})
+
+
+def test_cli_check_without_credentials_or_demo_says_what_to_set(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
     result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"✗ configuration: {NO_CREDENTIALS}"
+
+
+def test_cli_check_demo_uses_the_sandbox_and_says_so(clean_env: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(app, ["check", "--demo"])
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC DATA: embedded sandbox" in result.output
     assert "sandbox (synthetic data)" in result.output

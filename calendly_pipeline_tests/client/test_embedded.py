@@ -5,21 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from calendly_pipeline.connection import ENV_SANDBOX_PORT, connect
-
-CREDENTIAL_VARS = (
-    "CALENDLY_API_TOKEN",
-    "CALENDLY_CLIENT_ID",
-    "CALENDLY_CLIENT_SECRET",
-    "CALENDLY_REFRESH_TOKEN",
-    "CALENDLY_API_BASE_URL",
-)
+from calendly_pipeline.demo_connection import ENV_SANDBOX_PORT, connect_sandbox
 
 
 @pytest.fixture
-def no_credentials(monkeypatch: pytest.MonkeyPatch, unused_port: int) -> int:
-    for name in CREDENTIAL_VARS:
-        monkeypatch.delenv(name, raising=False)
+def demo_port(monkeypatch: pytest.MonkeyPatch, unused_port: int) -> int:
     monkeypatch.setenv(ENV_SANDBOX_PORT, str(unused_port))
     return unused_port
 
@@ -34,21 +24,21 @@ def unused_port() -> int:
 
 
 def organization_uri() -> str:
-    with connect() as connection:
+    with connect_sandbox() as connection:
         assert connection.is_synthetic
         return connection.client.caller().organization_uri
 
 
-def test_two_demo_runs_see_the_same_uris(no_credentials: int) -> None:
+def test_two_demo_runs_see_the_same_uris(demo_port: int) -> None:
     first = organization_uri()
-    assert first.startswith(f"http://127.0.0.1:{no_credentials}/")
+    assert first.startswith(f"http://127.0.0.1:{demo_port}/")
     assert organization_uri() == first
 
 
-def test_a_busy_port_falls_back_to_a_free_one(no_credentials: int) -> None:
-    with connect() as holder:
-        assert holder.client.base_url.endswith(f":{no_credentials}")
-        with connect() as second:
-            assert not second.client.base_url.endswith(f":{no_credentials}")
+def test_a_busy_port_falls_back_to_a_free_one(demo_port: int) -> None:
+    with connect_sandbox() as holder:
+        assert holder.client.base_url.endswith(f":{demo_port}")
+        with connect_sandbox() as second:
+            assert not second.client.base_url.endswith(f":{demo_port}")
             me = requests.get(f"{second.client.base_url}/users/me", timeout=10)
             assert me.status_code == 401  # a real server answered on the fallback port

@@ -1,7 +1,7 @@
 """A warehouse belongs to one organization: another one, or synthetic data, is refused untouched.
 
 Real syncs into one DuckDB file: organization A from one sandbox, then organization B from
-another sandbox, then the embedded (synthetic) sandbox with no credentials at all. Both later
+another sandbox, then the demo's embedded (synthetic) sandbox (CALENDLY_ENV=demo). Both later
 runs must fail before writing, with one line naming both organizations and the way out, and every
 table of A must hold exactly what it held.
 """
@@ -53,8 +53,8 @@ def test_another_org_and_synthetic_data_are_refused_and_a_is_untouched(tmp_path:
         )
         assert every_table(a.database) == before
 
-        # No credentials: the embedded sandbox is for the demo only, never into real data.
-        with environment(CALENDLY_API_BASE_URL=None, CALENDLY_API_TOKEN=None):
+        # The demo's embedded sandbox: synthetic data never goes into a real warehouse.
+        with environment(CALENDLY_API_BASE_URL=None, CALENDLY_API_TOKEN=None, CALENDLY_ENV="demo"):
             synthetic = a.sync(first, last)
         assert not synthetic.success
         assert_clean_failure(

@@ -12,7 +12,8 @@ import pytest
 
 from calendly_pipeline.client import OAuthCredentials
 from calendly_pipeline.client.errors import ReconnectNeeded
-from calendly_pipeline.connection import ConnectionSettings, connect
+from calendly_pipeline.connection import connect
+from calendly_pipeline.connection_settings import ConnectionSettings
 from calendly_pipeline.sandbox import Sandbox, SandboxConfig, start_sandbox
 from calendly_pipeline.settings import SettingsError
 from calendly_pipeline_tests.conftest import AS_OF

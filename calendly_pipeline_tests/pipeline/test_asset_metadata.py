@@ -45,14 +45,21 @@ def test_partition_reports_its_window_and_the_table_total_apart(tmp_path: Path) 
 
 def test_launchpad_shows_no_base_url_the_run_does_not_use(monkeypatch) -> None:
     """Without CALENDLY_API_BASE_URL the scaffold used to show https://api.calendly.com while
-    the run read the embedded sandbox; now the field is empty and its description says why."""
-    from calendly_pipeline.connection import DEFAULT_BASE_URL
-    from calendly_pipeline.defs.resources import CalendlyResource
+    the run read the embedded sandbox; now the demo is its own resource, with no URL at all, and
+    production's field is empty unless set."""
+    from calendly_pipeline.connection_settings import DEFAULT_BASE_URL
+    from calendly_pipeline.defs.resources import (
+        CalendlyAPIResource,
+        CalendlyResource,
+        SandboxCalendlyResource,
+    )
 
     for name in ("CALENDLY_API_BASE_URL", "CALENDLY_API_TOKEN", "CALENDLY_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CALENDLY_ENV", "production")
     resource = CalendlyResource.from_env()
-    assert resource.base_url is None
-    assert "embedded sandbox" in CalendlyResource.model_fields["base_url"].description
-    # With a token, an empty base URL still means the real API.
-    assert CalendlyResource(api_token="t").settings().base_url == DEFAULT_BASE_URL
+    assert isinstance(resource, CalendlyAPIResource) and resource.base_url is None
+    assert DEFAULT_BASE_URL in CalendlyAPIResource.model_fields["base_url"].description
+    assert "base_url" not in SandboxCalendlyResource.model_fields
+    # With a token, an empty base URL means the real API.
+    assert CalendlyAPIResource(api_token="t").settings().base_url == DEFAULT_BASE_URL

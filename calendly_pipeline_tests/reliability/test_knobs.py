@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from calendly_pipeline.connection import ConnectionSettings
+from calendly_pipeline.connection_settings import ConnectionSettings
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig, start_sandbox
 from calendly_pipeline.settings import SettingsError
 from calendly_pipeline_tests.pipeline.harness import AS_OF
