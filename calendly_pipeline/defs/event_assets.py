@@ -231,9 +231,9 @@ def _backlog_metadata(pending: int, newest: datetime | None) -> dict[str, Any]:
     description="Invitees of the events in the window, with their answers in "
     "`raw.invitee_questions_and_answers`. Invitees cost one request per event, so they are "
     "re-read only for events that are new, whose `updated_at` moved, or that fall in the "
-    "trailing window (no-shows are marked after the meeting), at most "
-    "`invitee_requests_per_run` per run: the window's events first, then older stored events "
-    "never read, newest first (`invitee_backlog` says how many wait). Invitee emails are "
+    "trailing window (no-shows are marked after the meeting); events never read (or changed) "
+    "at most `invitee_requests_per_run` per run: the window's first, then older stored "
+    "events, newest first (`invitee_backlog` says how many wait). Invitee emails are "
     "stored as salted hashes and names dropped unless `invitee_pii` says otherwise.",
     metadata=definition_metadata(rt.INVITEES),
 )

@@ -93,10 +93,10 @@ class SyncSettings(dg.ConfigurableResource):
     )
     invitee_requests_per_run: int = Field(
         default=settings.INVITEE_REQUESTS_PER_RUN,
-        description="Invitee lists (about one request per event) a run reads at most (env "
-        "CALENDLY_INVITEE_REQUESTS_PER_RUN): the window's events first, then the backlog of "
-        "older events never read, newest first; the rest stays pending for the next runs. "
-        "Raise it when the trailing window alone needs more (docs/scaling.md).",
+        description="Invitee lists (about one request per event) of events never read (or "
+        "changed) a run reads at most (env CALENDLY_INVITEE_REQUESTS_PER_RUN): the window's "
+        "first, then the backlog of older events, newest first; the rest stays pending for "
+        "the next runs. The trailing window's re-reads are not counted (docs/scaling.md).",
     )
     history_days: int = Field(
         default=settings.HISTORY_DAYS,

@@ -27,10 +27,12 @@ def events_needing_invitees(
     trailing_end: datetime,
     budget: int | None = None,
 ) -> list[str]:
-    """Event URIs whose invitees a run reads, at most `budget` of them (None: no limit): first
-    the window [start, end)'s events that are pending or in the trailing window, then the
-    backlog (pending events outside the window), each newest first. What the budget leaves
-    stays pending here, so the next run resumes it (docs/scaling.md, progressive first sync)."""
+    """Event URIs whose invitees a run reads, the window [start, end)'s first, then the backlog
+    (older stored events), each newest first. `budget` (None: no limit) caps the pending ones,
+    never read or read at another event version, window and backlog alike; what it leaves stays
+    pending here and the next run resumes it. The trailing window's re-reads of events already
+    read (no-shows are marked after the meeting) are outside it: bounded by the trailing days,
+    they are the daily run's own cost (docs/scaling.md, progressive first sync)."""
     rows = conn.execute(
         f"""
         WITH candidates AS (
@@ -40,11 +42,18 @@ def events_needing_invitees(
             FROM raw.scheduled_events AS e
             LEFT JOIN meta.invitee_sync AS s ON s.event_uri = e.uri
             WHERE e.deleted_at IS NULL
+        ),
+        budgeted AS (
+            SELECT uri, start_time, in_window FROM candidates WHERE pending
+            ORDER BY in_window DESC, start_time DESC, uri
+            LIMIT $budget
+        ),
+        rereads AS (
+            SELECT uri, start_time, in_window FROM candidates
+            WHERE NOT pending AND in_window AND start_time >= $tstart AND start_time < $tend
         )
-        SELECT uri FROM candidates
-        WHERE pending OR (in_window AND start_time >= $tstart AND start_time < $tend)
+        SELECT uri FROM (SELECT * FROM budgeted UNION ALL SELECT * FROM rereads)
         ORDER BY in_window DESC, start_time DESC, uri
-        LIMIT $budget
         """,
         {
             "start": start,
