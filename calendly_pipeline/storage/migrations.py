@@ -99,6 +99,14 @@ def rebuild_tables(specs: Iterable[TableSpec]) -> Callable[[str | None], list[st
     return statements
 
 
+def drop_tables(schema: str, *names: str) -> Callable[[str | None], list[str]]:
+    """Statements dropping tables no spec declares any more (IF EXISTS: a fresh warehouse
+    never created them, since version 1 creates only what the specs hold today)."""
+    return lambda catalog: [
+        f"DROP TABLE IF EXISTS {schema_ref(schema, catalog)}.{ident(n)}" for n in names
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create raw and meta tables", create_tables(RAW_TABLES + META_TABLES)),
     Migration(
@@ -133,6 +141,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the unique_key asset checks, so a daily sync's memory does not grow with the history "
         "(issue 17)",
         rebuild_tables(RAW_TABLES),
+    ),
+    Migration(
+        9,
+        "drop meta.sync_runs: no run ever wrote it (issue 15 item 7)",
+        drop_tables("meta", "sync_runs"),
     ),
 )
 

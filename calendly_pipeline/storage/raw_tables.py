@@ -97,23 +97,6 @@ SYNC_INFO = TableSpec(
     primary_key=("org_uri",),
 )
 
-SYNC_RUNS = TableSpec(
-    "meta",
-    "sync_runs",
-    "One row per asset materialization that wrote data: what it read and wrote.",
-    (
-        Column("run_id", "VARCHAR", "Dagster run id (or a CLI run id).", False),
-        Column("asset", "VARCHAR", "Asset (table) that was written.", False),
-        Column("partition", "VARCHAR", "Partition key (a UTC day); '' when unpartitioned.", False),
-        timestamp("window_start", "Start of the time window read"),
-        timestamp("window_end", "End (exclusive) of the time window read"),
-        Column("requests", "INTEGER", "API requests made, retries included."),
-        Column("rows_written", "BIGINT", "Rows written."),
-        timestamp("finished_at", "When the write committed"),
-    ),
-    primary_key=("run_id", "asset", "partition"),
-)
-
 INVITEE_SYNC = TableSpec(
     "meta",
     "invitee_sync",
@@ -231,7 +214,6 @@ EVENT_COVERAGE = TableSpec(
 META_TABLES: tuple[TableSpec, ...] = (
     SCHEMA_MIGRATIONS,
     SYNC_INFO,
-    SYNC_RUNS,
     INVITEE_SYNC,
     REJECTED_RECORDS,
     WAREHOUSE_OWNER,

@@ -190,25 +190,6 @@ def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = N
     return [r[0] for r in rows]
 
 
-def table_counts(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> dict[str, int]:
-    """Row count of every known table that exists, keyed by `schema.name`."""
-    existing = {
-        (schema, name)
-        for schema, name in conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE database_name = coalesce(?, current_database())",
-            [catalog],
-        ).fetchall()
-    }
-    return {
-        spec.qualified_name: conn.execute(
-            f"SELECT count(*) FROM {table_ref(spec, catalog)}"
-        ).fetchall()[0][0]
-        for spec in all_tables()
-        if (spec.schema, spec.name) in existing
-    }
-
-
 def read_sync_info(
     conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
 ) -> dict[str, Any] | None:

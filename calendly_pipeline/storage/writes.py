@@ -29,7 +29,6 @@ from calendly_pipeline.storage.raw_tables import (
     ORGANIZATION_MEMBERSHIPS,
     SCHEDULED_EVENTS,
     SYNC_INFO,
-    SYNC_RUNS,
 )
 from calendly_pipeline.storage.spec import TableSpec, key_enforced
 
@@ -477,28 +476,3 @@ def write_sync_info(
     with transaction(conn):
         run(conn, f"DELETE FROM {table_ref(SYNC_INFO, catalog)}")
         _insert_values(conn, SYNC_INFO, values, catalog)
-
-
-def record_sync_run(
-    conn: duckdb.DuckDBPyConnection,
-    run_id: str,
-    asset: str,
-    partition: str = "",
-    *,
-    catalog: str | None = None,
-    **values: Any,
-) -> None:
-    """Add (or, on a retried run, replace) one `meta.sync_runs` row."""
-    target = table_ref(SYNC_RUNS, catalog)
-    with transaction(conn):
-        run(
-            conn,
-            f"DELETE FROM {target} WHERE run_id = ? AND asset = ? AND partition = ?",
-            [run_id, asset, partition],
-        )
-        _insert_values(
-            conn,
-            SYNC_RUNS,
-            {"run_id": run_id, "asset": asset, "partition": partition, **values},
-            catalog,
-        )

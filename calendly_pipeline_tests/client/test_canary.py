@@ -141,6 +141,7 @@ def test_token_is_in_no_duckdb_table_after_a_sync(
     from calendly_pipeline.defs.settings import SyncSettings
     from calendly_pipeline.defs.warehouse import Warehouse
     from calendly_pipeline.storage import database, reads
+    from calendly_pipeline.storage import raw_tables as rt
 
     token = own_sandbox.tokens["owner"]
     monkeypatch.setenv("CALENDLY_API_TOKEN", token)
@@ -164,14 +165,21 @@ def test_token_is_in_no_duckdb_table_after_a_sync(
     assert result.success
     assert token not in events
     with database.connection(db, read_only=True) as conn:
-        counts = reads.table_counts(conn)
-        assert counts["raw.users"] and counts["raw.scheduled_events"] and counts["raw.invitees"]
+        for spec in (rt.USERS, rt.SCHEDULED_EVENTS, rt.INVITEES):
+            assert reads.row_count(conn, spec)
+        tables = [
+            f"{schema}.{name}"
+            for schema, name in conn.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables()"
+            ).fetchall()
+        ]
 
         def tables_containing(needle: str) -> list[str]:
             return [
                 name
-                for name in counts
-                if reads.read_table(conn, name)
+                for name in tables
+                if conn.execute(f"SELECT * FROM {name}")
+                .df()
                 .astype(str)
                 .apply(lambda col: col.str.contains(needle, regex=False))
                 .any(axis=None)

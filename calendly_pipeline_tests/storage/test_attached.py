@@ -10,6 +10,7 @@ import pandas as pd
 
 from calendly_pipeline.storage import database, migrations, quality, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
+from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
 
 API = "https://api.calendly.com"
@@ -57,12 +58,16 @@ def test_every_storage_function_on_an_attached_catalog(tmp_path: Path) -> None:
         writes.replace_all(conn, rt.ORGANIZATION_MEMBERSHIPS, roster, catalog="remote")
         writes.snapshot_memberships(conn, date(2026, 1, 5), roster, catalog="remote")
         writes.write_sync_info(conn, org_uri="o", plan="teams", catalog="remote")
-        writes.record_sync_run(conn, "r1", "raw/scheduled_events", catalog="remote", requests=1)
 
-        counts = reads.table_counts(conn, catalog="remote")
-        assert counts["raw.scheduled_events"] == 3 and counts["raw.event_hosts"] == 3
-        assert counts["raw.membership_snapshots"] == 1 and counts["meta.sync_runs"] == 1
-        assert reads.table_counts(conn) == {}  # the local file was never touched
+        def count(spec: TableSpec, catalog: str | None = "remote") -> int:
+            return reads.row_count(conn, spec, catalog=catalog)
+
+        assert count(rt.SCHEDULED_EVENTS) == 3 and count(rt.EVENT_HOSTS) == 3
+        assert count(rt.MEMBERSHIP_SNAPSHOTS) == 1 and count(rt.SYNC_INFO) == 1
+        local = conn.execute(  # the local file was never touched
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+        assert local == [(0,)]
         assert reads.event_versions(conn, JAN, FEB, catalog="remote").keys() == set(
             frame["uri"][:2]
         )

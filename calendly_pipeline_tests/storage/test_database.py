@@ -15,6 +15,7 @@ import pytest
 
 from calendly_pipeline import settings
 from calendly_pipeline.storage import database, migrations, reads
+from calendly_pipeline.storage import raw_tables as rt
 
 CANARY = "tok_canary_5f1e"
 
@@ -40,7 +41,7 @@ def test_path_from_environment_and_parent_folder_created(
         migrations.migrate(conn)
     assert target.is_file()
     with database.connection(settings.duckdb_database(), read_only=True) as conn:
-        assert reads.table_counts(conn)["raw.scheduled_events"] == 0
+        assert reads.row_count(conn, rt.SCHEDULED_EVENTS) == 0
 
 
 def test_read_only_open_of_a_missing_file_says_to_sync_first(db_path: str) -> None:
@@ -167,7 +168,7 @@ def test_reader_waits_for_a_short_writer(db_path: str) -> None:
         started = time.monotonic()
         with database.connection(db_path, read_only=True, wait_seconds=20) as conn:
             waited = time.monotonic() - started
-            assert reads.table_counts(conn)["meta.schema_migrations"] == len(migrations.MIGRATIONS)
+            assert reads.row_count(conn, rt.SCHEMA_MIGRATIONS) == len(migrations.MIGRATIONS)
         assert waited > 0.3
     finally:
         writer.kill()
