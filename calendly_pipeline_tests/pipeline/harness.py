@@ -58,11 +58,23 @@ class Pipeline:
     def today(self) -> date:
         return datetime.fromtimestamp(self.sandbox.world.now_us / 1e6, UTC).date()
 
-    def sync(self, first: date, last: date, **resources: dg.ConfigurableResource) -> SyncOutcome:
-        """`resources` replace the ones built from the environment (e.g. `sync_settings`)."""
+    def sync(
+        self,
+        first: date,
+        last: date,
+        *,
+        budgeted: bool = False,
+        **resources: dg.ConfigurableResource,
+    ) -> SyncOutcome:
+        """What `sync --start --end` runs: every invitee of the range, unless `budgeted` (as the
+        schedule's runs are). `resources` replace the ones built from the environment."""
         from calendly_pipeline.definitions import build_defs
+        from calendly_pipeline.defs.sync_runner import UNBUDGETED
 
-        return run_sync(first, last, defs=build_defs(**resources), instance=self.instance)
+        tags = None if budgeted else UNBUDGETED
+        return run_sync(
+            first, last, defs=build_defs(**resources), instance=self.instance, tags=tags
+        )
 
     def launch(
         self, first: date, last: date, sync_settings: dict[str, Any]
@@ -89,7 +101,9 @@ class Pipeline:
 
     def daily_sync(self) -> SyncOutcome:
         """What the schedule runs: the trailing 7 days and the forward 30 around the API's today."""
-        return self.sync(self.today - timedelta(days=7), self.today + timedelta(days=30))
+        return self.sync(
+            self.today - timedelta(days=7), self.today + timedelta(days=30), budgeted=True
+        )
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.database), read_only=True) as conn:
