@@ -1,4 +1,4 @@
-"""`calendly-pipeline check` in a terminal: the "Connect" report (`client/check.py`) drawn with
+"""`calendly-pipeline check` in a terminal: the "Connect" report (`client/probe.py`) drawn with
 Rich, plus how the pipeline is connected. `connect` prints the same report after a login."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from calendly_pipeline.client import PersonalAccessToken
-from calendly_pipeline.client.check import ConnectionReport, check_connection
+from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.client.oauth_flow import PIPELINE_SCOPES
 from calendly_pipeline.connection import connect

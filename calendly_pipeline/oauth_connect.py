@@ -22,7 +22,7 @@ import requests
 
 from calendly_pipeline.check_terminal import render_connection_state, render_report
 from calendly_pipeline.client import CalendlyClient, OAuthCredentials, PersonalAccessToken
-from calendly_pipeline.client.check import ConnectionReport, check_connection
+from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.client.oauth_flow import (
     ConnectFailed,
     Grant,

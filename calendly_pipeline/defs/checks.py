@@ -16,7 +16,7 @@ import duckdb as db
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from calendly_pipeline.cli import app
 from calendly_pipeline.client import CalendlyError, OAuthCredentials, PersonalAccessToken
-from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.sandbox import FaultConfig
 from calendly_pipeline_tests.client.support import make_client

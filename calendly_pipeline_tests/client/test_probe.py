@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from calendly_pipeline.cli import app
 from calendly_pipeline.client import PersonalAccessToken
-from calendly_pipeline.client.check import check_connection
+from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.connection_settings import (
     NO_CREDENTIALS,
     ConnectionSettings,
