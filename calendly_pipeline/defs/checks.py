@@ -3,7 +3,7 @@
 Only what the database does not enforce (issue 15 item 7): the raw tables hold no PRIMARY KEY
 (`storage.spec.key_enforced`), so `unique_key` checks each of them; the analytics tables keep
 theirs, so their keys are not re-tested. The verdicts are in `transforms.check_verdicts` (pure
-pandas); the raw tables' counts come from `storage.quality` (SQL, so a year of events is never
+pandas); the raw tables' counts come from `storage.integrity` (SQL, so a year of events is never
 copied out). These wrappers only read and turn `(passed, message)` into an `AssetCheckResult`
 whose description names the offending rows.
 """
@@ -20,7 +20,7 @@ from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.settings import SyncSettings
-from calendly_pipeline.storage import coverage, quality, reads, rejected
+from calendly_pipeline.storage import coverage, integrity, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import check_verdicts
@@ -86,7 +86,7 @@ def events_fresh(
 @dg.asset_check(asset=INVITEES, description="Every live invitee belongs to a live stored event.")
 def invitees_have_events(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
-        orphan = quality.orphan_invitees(conn)
+        orphan = integrity.orphan_invitees(conn)
     return _result(check_verdicts.orphans_result(orphan.live, orphan.orphans, orphan.examples))
 
 
@@ -188,10 +188,10 @@ def _rejected_records(conn: db.DuckDBPyConnection, tables: tuple[TableSpec, ...]
 
 
 def _unique_keys(conn: db.DuckDBPyConnection, tables: tuple[TableSpec, ...]) -> Verdict:
-    """Each table's key, counted in DuckDB (`storage.quality.key_report`)."""
+    """Each table's key, counted in DuckDB (`storage.integrity.key_report`)."""
     results = []
     for spec in tables:
-        report = quality.key_report(conn, spec)
+        report = integrity.key_report(conn, spec)
         results.append(
             check_verdicts.key_result(
                 spec.qualified_name, spec.primary_key, report.rows, report.shared, report.examples

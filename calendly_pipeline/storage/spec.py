@@ -30,7 +30,7 @@ def key_enforced(spec: TableSpec) -> bool:
     Not for raw tables: they grow with the history stored, and a key index costs memory and
     file space that grow with it (docs/scaling.md). Their key stays metadata: `storage.writes`
     keeps it unique, the DDL keeps it NOT NULL, and the `unique_key` asset checks
-    (`storage.quality`) verify it.
+    (`storage.integrity`) verify it.
     """
     return bool(spec.primary_key) and spec.schema != "raw"
 

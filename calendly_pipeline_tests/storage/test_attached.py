@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from calendly_pipeline.storage import database, migrations, quality, reads, writes
+from calendly_pipeline.storage import database, integrity, migrations, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
@@ -83,6 +83,6 @@ def test_every_storage_function_on_an_attached_catalog(tmp_path: Path) -> None:
         chunks = list(reads.event_chunks(conn, {"invitees": ["uri"]}, catalog="remote"))
         assert [len(c["scheduled_events"]) for c in chunks] == [3]  # all in January
         assert len(chunks[0]["event_hosts"]) == 3 and chunks[0]["invitees"].empty
-        keys = quality.key_report(conn, rt.SCHEDULED_EVENTS, catalog="remote")
+        keys = integrity.key_report(conn, rt.SCHEDULED_EVENTS, catalog="remote")
         assert (keys.rows, keys.shared) == (3, 0)
-        assert quality.orphan_invitees(conn, catalog="remote").live == 0
+        assert integrity.orphan_invitees(conn, catalog="remote").live == 0

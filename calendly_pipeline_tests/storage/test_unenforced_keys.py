@@ -13,7 +13,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.defs import checks as asset_checks
-from calendly_pipeline.storage import database, migrations, quality, writes
+from calendly_pipeline.storage import database, integrity, migrations, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.naming import ident
 from calendly_pipeline.storage.spec import TableSpec, key_enforced
@@ -103,7 +103,7 @@ def test_migration_8_keeps_every_row_and_drops_the_key_indexes(db_path: str) -> 
     with database.connection(db_path) as conn:
         frames = sample_world().frames()
         writes.upsert(conn, rt.SCHEDULED_EVENTS, frames["scheduled_events"])
-        report = quality.key_report(conn, rt.SCHEDULED_EVENTS)
+        report = integrity.key_report(conn, rt.SCHEDULED_EVENTS)
         assert (report.rows, report.shared) == (len(before["scheduled_events"]), 0)
 
 

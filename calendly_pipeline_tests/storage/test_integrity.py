@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from calendly_pipeline.storage import quality, writes
+from calendly_pipeline.storage import integrity, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import check_verdicts
 from calendly_pipeline_tests.transforms.builders import sample_world
@@ -20,7 +20,7 @@ def _load(conn: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> N
 
 
 def _orphans(conn: duckdb.DuckDBPyConnection) -> check_verdicts.CheckResult:
-    report = quality.orphan_invitees(conn)
+    report = integrity.orphan_invitees(conn)
     return check_verdicts.orphans_result(report.live, report.orphans, report.examples)
 
 
@@ -29,8 +29,8 @@ def test_clean_tables_pass(conn: duckdb.DuckDBPyConnection) -> None:
     _load(conn, frames)
     passed, message = _orphans(conn)
     assert passed and f"all {len(frames['invitees'])} invitees" in message
-    report = quality.key_report(conn, rt.INVITEES)
-    assert report == quality.KeyReport(len(frames["invitees"]), 0, [])
+    report = integrity.key_report(conn, rt.INVITEES)
+    assert report == integrity.KeyReport(len(frames["invitees"]), 0, [])
 
 
 def test_invitee_without_its_event_is_named(conn: duckdb.DuckDBPyConnection) -> None:
@@ -70,8 +70,8 @@ def test_shared_keys_are_counted_and_named(conn: duckdb.DuckDBPyConnection) -> N
         "WHERE event_uri = ? AND user_uri = ?",
         [event_uri, user_uri],
     )
-    report = quality.key_report(conn, rt.EVENT_HOSTS)
-    assert report == quality.KeyReport(len(hosts) + 1, 2, [str((event_uri, user_uri))])
+    report = integrity.key_report(conn, rt.EVENT_HOSTS)
+    assert report == integrity.KeyReport(len(hosts) + 1, 2, [str((event_uri, user_uri))])
     passed, message = check_verdicts.key_result(
         "raw.event_hosts", rt.EVENT_HOSTS.primary_key, **vars(report)
     )
