@@ -14,6 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from calendly_pipeline.schema.analytics_tables import DAILY_ACTIVITY, EVENT_TYPE_USAGE
+from calendly_pipeline.schema.spec import frame_dtypes
 from calendly_pipeline.transforms._frames import (
     Frames,
     Hosted,
@@ -32,14 +34,8 @@ OUTCOMES = (
 )  # fmt: skip
 # `Event.status` values the spec lists; any other is kept as served and counted apart.
 EVENT_STATUSES = MODEL_ENUMS["scheduled_events", "status"]
-DAILY_ACTIVITY_COLUMNS = [
-    "activity_date", "user_uri", "scheduled", "completed", "canceled_by_host",
-    "canceled_by_invitee", "no_show", "rescheduled", "unknown_status", "invitee_bookings",
-]  # fmt: skip
-EVENT_TYPE_USAGE_COLUMNS = [
-    "event_type_uri", "name", "kind", "pooling_type", "owner_name", "bookings", "canceled",
-    "no_shows", "cancellation_rate", "no_show_rate",
-]  # fmt: skip
+DAILY_ACTIVITY_COLUMNS = DAILY_ACTIVITY.column_names
+EVENT_TYPE_USAGE_COLUMNS = EVENT_TYPE_USAGE.column_names
 
 
 EVENT_COLUMNS = ["status", "start_time", "event_type", "canceler_type"]
@@ -148,10 +144,7 @@ def host_daily_activity(
         scheduled=counts.sum(axis=1),
         invitee_bookings=grouped["active_invitees"].sum(),
     ).reset_index()
-    return out.astype(
-        {"activity_date": "datetime64[us]", "user_uri": "str"}
-        | {c: "int64" for c in DAILY_ACTIVITY_COLUMNS[2:]}
-    )[DAILY_ACTIVITY_COLUMNS]
+    return out.astype(frame_dtypes(DAILY_ACTIVITY))[DAILY_ACTIVITY_COLUMNS]
 
 
 def daily_activity(
@@ -201,17 +194,4 @@ def type_usage(frames: Frames, counts: pd.DataFrame) -> pd.DataFrame:
         on="event_type_uri",
         how="left",
     )
-    return out.astype(
-        {
-            "event_type_uri": "str",
-            "name": "str",
-            "kind": "str",
-            "pooling_type": "str",
-            "owner_name": "str",
-            "bookings": "int64",
-            "canceled": "int64",
-            "no_shows": "int64",
-            "cancellation_rate": "float64",
-            "no_show_rate": "float64",
-        }
-    )[EVENT_TYPE_USAGE_COLUMNS]
+    return out.astype(frame_dtypes(EVENT_TYPE_USAGE))[EVENT_TYPE_USAGE_COLUMNS]

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from calendly_pipeline.schema.analytics_tables import FEATURE_ADOPTION, ORG_FEATURE_ADOPTION
+from calendly_pipeline.schema.spec import TableSpec, frame_dtypes
+from calendly_pipeline.transforms import completeness
 from calendly_pipeline.transforms._frames import DAY, Frames, as_utc_timestamp, require
 from calendly_pipeline.transforms.features import CATALOGUE, FREE_PLAN, known_plan, plan_rank
 from calendly_pipeline.transforms.summary import summarize_all
 from calendly_pipeline.transforms.utilization import prepare_seat_inputs, seats_by_month
 from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
-FEATURE_ADOPTION_COLUMNS = [
-    "user_uri", "feature", "feature_label", "tier", "first_used_at", "last_used_at",
-    "uses_total", "uses_90d", "adopted",
-]  # fmt: skip
-ORG_FEATURE_ADOPTION_COLUMNS = [
-    "feature", "feature_label", "tier", "month", "adopters", "active_seats", "adoption_share",
-    "uses", "in_plan", "paid_unused",
-]  # fmt: skip
+
+def _unmarked_dtypes(spec: TableSpec) -> dict[str, str]:
+    """The spec's columns and dtypes in order, but the invitee-completeness marker: the model
+    adds it last (`completeness.mark_invitee_completeness`), these transforms never see it."""
+    return {c: t for c, t in frame_dtypes(spec).items() if c != completeness.COLUMN}
+
+
+_FEATURE_ADOPTION_DTYPES = _unmarked_dtypes(FEATURE_ADOPTION)
+_ORG_FEATURE_ADOPTION_DTYPES = _unmarked_dtypes(ORG_FEATURE_ADOPTION)
+FEATURE_ADOPTION_COLUMNS = list(_FEATURE_ADOPTION_DTYPES)
+ORG_FEATURE_ADOPTION_COLUMNS = list(_ORG_FEATURE_ADOPTION_DTYPES)
 
 _CATALOGUE_FRAME = pd.DataFrame(
     {
@@ -53,16 +59,7 @@ def member_feature_adoption(
     out = stats.reindex(grid).reset_index().merge(member_features, on="feature", how="left")
     out = out.fillna({"uses_total": 0, "uses_90d": 0})
     adopted = (out["last_used_at"] >= window_start).fillna(False)
-    return out.assign(adopted=adopted.astype(bool)).astype(
-        {
-            "user_uri": "str",
-            "feature": "str",
-            "first_used_at": "datetime64[us, UTC]",
-            "last_used_at": "datetime64[us, UTC]",
-            "uses_total": "int64",
-            "uses_90d": "int64",
-        }
-    )[FEATURE_ADOPTION_COLUMNS]
+    return out.assign(adopted=adopted).astype(_FEATURE_ADOPTION_DTYPES)[FEATURE_ADOPTION_COLUMNS]
 
 
 def seat_users(frames: Frames) -> list[str]:
@@ -121,17 +118,7 @@ def monthly_feature_adoption(
         adoption_share=share.astype("float64"),
         in_plan=in_plan,
         paid_unused=in_plan & paid & out["uses"].eq(0),
-    ).astype(
-        {
-            "feature": "str",
-            "month": "datetime64[us]",
-            "adopters": "int64",
-            "active_seats": "int64",
-            "uses": "int64",
-            "in_plan": "boolean",
-            "paid_unused": "boolean",
-        }
-    )[ORG_FEATURE_ADOPTION_COLUMNS]
+    ).astype(_ORG_FEATURE_ADOPTION_DTYPES)[ORG_FEATURE_ADOPTION_COLUMNS]
 
 
 def org_feature_adoption(

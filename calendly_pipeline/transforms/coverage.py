@@ -12,8 +12,6 @@ import pandas as pd
 
 from calendly_pipeline.transforms._frames import DAY
 
-COVERAGE_COLUMNS = ["day", "synced_at"]  # storage.coverage.EVENT_COVERAGE as a frame
-
 
 def idle_window_days(at: pd.Timestamp, idle_days: int) -> pd.DatetimeIndex:
     """The UTC days a signal could lie on and still make a seat active at `at`: those meeting

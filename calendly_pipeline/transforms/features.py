@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from calendly_pipeline.schema.raw_tables import INVITEES
 from calendly_pipeline.transforms._frames import (
     Frames,
     Hosted,
@@ -113,7 +114,7 @@ def _n_options(values: pd.Series) -> pd.Series:
     return values.map(lambda v: len(v) if isinstance(v, list | tuple | np.ndarray) else 0)
 
 
-UTM_COLUMNS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+UTM_COLUMNS = tuple(c for c in INVITEES.column_names if c.startswith("utm_"))
 
 CATALOGUE: tuple[Feature, ...] = (
     Feature("one_on_one", "One-on-one event", "basic", "member", "event_type",

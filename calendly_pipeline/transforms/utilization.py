@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from calendly_pipeline.schema.analytics_tables import SEAT_HISTORY, SEAT_UTILIZATION
+from calendly_pipeline.schema.spec import frame_dtypes
 from calendly_pipeline.transforms._frames import (
     DAY,
     Frames,
@@ -36,17 +38,8 @@ from calendly_pipeline.transforms.summary import (
 )
 from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
-SEAT_COLUMNS = [
-    "seat_id", "seat_type", "user_uri", "name", "email", "role", "group_names", "joined_at",
-    "last_active_at", "last_host_action_at", "activity_source", "days_since_active",
-    "meetings_hosted_30d", "meetings_hosted_90d", "status", "removed_at", "removal_source",
-    "excluded", "features_used",
-    "paid_features_used", "monthly_cost", "recommendation", "reason", "as_of",
-]  # fmt: skip
-SEAT_HISTORY_COLUMNS = [
-    "month", "seats_assigned", "active", "idle", "unknown", "new", "pending", "removed",
-    "idle_monthly_cost",
-]  # fmt: skip
+SEAT_COLUMNS = SEAT_UTILIZATION.column_names
+SEAT_HISTORY_COLUMNS = SEAT_HISTORY.column_names
 STATUSES = ("active", "idle", "unknown", "new", "pending", "removed")
 ASSIGNED = ("active", "idle", "unknown", "new")  # seats someone holds: `seats_assigned`
 PASSIVE_ONLY_REASON = "used only passively"  # the start of the passive-only `review` reason
@@ -69,7 +62,8 @@ class SeatInputs:
     first_use: pd.DataFrame  # user_uri, feature, first_used_at (member-level features)
     # removals.REMOVAL_COLUMNS: members no snapshot held whose removal the activity log records
     logged_removals: pd.DataFrame
-    # coverage.COVERAGE_COLUMNS: days of events the sync read; None = every event is at hand
+    # meta.event_coverage (`day`, `synced_at`): days of events the sync read; None = every
+    # event is at hand
     coverage: pd.DataFrame | None = None
 
 
@@ -458,7 +452,7 @@ def history_counts(monthly: pd.DataFrame) -> pd.DataFrame:
         idle_monthly_cost=idle.groupby("month")["monthly_cost"].sum(),
     ).fillna({"idle_monthly_cost": 0.0})
     out = out.rename_axis(index="month", columns=None).reset_index()
-    return out.astype({s: "int64" for s in (*STATUSES, "seats_assigned")})[SEAT_HISTORY_COLUMNS]
+    return out.astype(frame_dtypes(SEAT_HISTORY))[SEAT_HISTORY_COLUMNS]
 
 
 def seat_history(frames: Frames, config: UtilizationConfig, as_of: pd.Timestamp) -> pd.DataFrame:
