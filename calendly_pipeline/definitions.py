@@ -22,7 +22,7 @@ from calendly_pipeline.defs.jobs import (
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.partitions import settings_partitions
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.settings import Settings
 

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from calendly_pipeline.definitions import defs
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.settings import PARTITIONS_START, Settings, SettingsError
 from calendly_pipeline_tests.conftest import REPO_ROOT
 from calendly_pipeline_tests.pipeline.harness import pipeline

@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.storage import coverage, reads, sync_state, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan

@@ -19,7 +19,7 @@ from dagster_duckdb import DuckDBResource
 from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.storage import coverage, integrity, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec

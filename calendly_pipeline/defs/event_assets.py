@@ -22,7 +22,7 @@ from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.defs.partitions import daily_partitions
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.storage import coverage, reads, sync_state, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import flatten

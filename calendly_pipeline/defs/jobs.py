@@ -15,7 +15,7 @@ import dagster as dg
 from calendly_pipeline.defs.event_assets import EVENTS_GROUP, INVITEE_BACKLOG
 from calendly_pipeline.defs.partitions import daily_window, range_tags
 from calendly_pipeline.defs.resources import record_auth_failure
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 
 EVENTS_KEY = dg.AssetKey(["raw", "scheduled_events"])
 INVITEES_KEY = dg.AssetKey(["raw", "invitees"])

@@ -24,7 +24,7 @@ from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.storage import collection_reads, reads, sync_state, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec

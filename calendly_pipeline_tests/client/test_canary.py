@@ -138,7 +138,7 @@ def test_token_is_in_no_duckdb_table_after_a_sync(
     from calendly_pipeline.defs.event_assets import invitees, scheduled_events
     from calendly_pipeline.defs.org_assets import org_assets
     from calendly_pipeline.defs.partitions import range_tags
-    from calendly_pipeline.defs.settings import SyncSettings
+    from calendly_pipeline.defs.sync_settings import SyncSettings
     from calendly_pipeline.defs.warehouse import Warehouse
     from calendly_pipeline.storage import database, reads
     from calendly_pipeline.storage import raw_tables as rt

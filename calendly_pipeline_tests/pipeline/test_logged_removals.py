@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.sandbox import SandboxConfig
 from calendly_pipeline_tests.pipeline.harness import AS_OF, pipeline
 from calendly_pipeline_tests.pipeline.test_manifest_agreement import (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from calendly_pipeline.client import CalendlyClient, PersonalAccessToken
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.sandbox import Sandbox
 from calendly_pipeline.transforms import flatten
 from calendly_pipeline_tests.pipeline.harness import pipeline

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline_tests.pipeline.harness import Pipeline, environment, pipeline
 from calendly_pipeline_tests.reliability.support import SHORT, cli, cli_env, dagster_home, sync_args
 

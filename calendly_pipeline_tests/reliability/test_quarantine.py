@@ -12,7 +12,7 @@ import duckdb
 
 from calendly_pipeline.defs.org_assets import org_assets
 from calendly_pipeline.defs.resources import CalendlyResource
-from calendly_pipeline.defs.settings import SyncSettings
+from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig
 from calendly_pipeline.sandbox.config import WildData

@@ -87,7 +87,7 @@ def test_unknown_plan_builds_analytics_without_paid_tier_verdicts(tmp_path: Path
 
 
 def test_unknown_plan_with_a_configured_price_is_priced(tmp_path: Path) -> None:
-    from calendly_pipeline.defs.settings import SyncSettings
+    from calendly_pipeline.defs.sync_settings import SyncSettings
 
     with pipeline(tmp_path, _wild(unknown_plan="enterprise_plus")) as p:
         outcome = p.sync(*SHORT, sync_settings=SyncSettings(seat_price_month=31.0))
