@@ -16,7 +16,7 @@ from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
 from calendly_pipeline.defs.org_assets import OWNERS
 from calendly_pipeline.defs.sync_settings import SyncSettings
-from calendly_pipeline.storage import coverage, reads, sync_state, writes
+from calendly_pipeline.storage import coverage, invitee_sync, reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.transforms.features import MODEL_ENUMS, PLANS, known_plan
 from calendly_pipeline.transforms.model import (
@@ -87,7 +87,7 @@ def utilization_tables(
         writes.keep_months(conn, daily_spec, "activity_date", months)
         daily_rows = reads.row_count(conn, daily_spec)
         # While the invitee history fills in, invitee-revealed feature rows say how far back.
-        pending_since = sync_state.invitee_backlog(conn)[1]
+        pending_since = invitee_sync.invitee_backlog(conn)[1]
         tables = tables_from_summary(frames, summary, config, as_of, pending_since)
         for name, frame in tables.items():
             writes.replace_all(conn, SPECS[name], frame)

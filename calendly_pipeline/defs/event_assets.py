@@ -23,7 +23,7 @@ from calendly_pipeline.defs.partitions import daily_partitions
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.sync_settings import SyncSettings
-from calendly_pipeline.storage import coverage, reads, sync_state, writes
+from calendly_pipeline.storage import coverage, invitee_sync, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.transforms import flatten
 
@@ -185,7 +185,7 @@ def _write_invitees(
     answers = flatten.invitee_questions_and_answers(batch.invitees, rejects=rejects)
     tables = (rt.INVITEES, rt.INVITEE_QUESTIONS_AND_ANSWERS)
     with duckdb.get_connection() as conn, writes.transaction(conn):
-        written = sync_state.replace_invitees(conn, batch.event_uris, people, answers, now)
+        written = invitee_sync.replace_invitees(conn, batch.event_uris, people, answers, now)
         loaded = {t.qualified_name: list(people["uri"]) for t in tables}
         counts = quarantine(
             conn, context, rejects, tables, at=now, full_refresh=False, loaded=loaded
@@ -208,7 +208,7 @@ def _invitee_todo(
     window = context.partition_time_window
     unbudgeted = context.run.tags.get(UNBUDGETED_TAG) == "true"
     with duckdb.get_connection() as conn:
-        return sync_state.events_needing_invitees(
+        return invitee_sync.events_needing_invitees(
             conn, window.start, window.end, now - sync_settings.trailing(), now,
             budget=None if unbudgeted else sync_settings.invitee_requests_per_run,
         )  # fmt: skip
@@ -258,7 +258,7 @@ def invitees(
         context.log.info(f"invitees: {done}/{len(todo)} events done")
     with duckdb.get_connection() as conn:
         total = reads.row_count(conn, rt.INVITEES)
-        backlog = _backlog_metadata(*sync_state.invitee_backlog(conn))
+        backlog = _backlog_metadata(*invitee_sync.invitee_backlog(conn))
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.INVITEES,

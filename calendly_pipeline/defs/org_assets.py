@@ -25,7 +25,7 @@ from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.sync_settings import SyncSettings
-from calendly_pipeline.storage import collection_reads, reads, sync_state, writes
+from calendly_pipeline.storage import collection_reads, reads, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
@@ -358,7 +358,7 @@ def membership_snapshots(duckdb: DuckDBResource) -> dg.MaterializeResult:
         day = info["synced_at"].date()
         roster = reads.read_table(conn, rt.ORGANIZATION_MEMBERSHIPS)
         writes.snapshot_memberships(conn, day, roster)
-        removed = sync_state.offboarded_since_previous_snapshot(conn, day)
+        removed = reads.offboarded_since_previous_snapshot(conn, day)
     return dg.MaterializeResult(
         metadata=table_metadata(
             rt.MEMBERSHIP_SNAPSHOTS,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
@@ -188,6 +188,27 @@ def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = N
         "WHERE user_uri IS NOT NULL ORDER BY user_uri"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def offboarded_since_previous_snapshot(
+    conn: duckdb.DuckDBPyConnection, day: date
+) -> list[dict[str, str]]:
+    """Members in the latest snapshot before `day` who are missing from `day`'s snapshot."""
+    rows = conn.execute(
+        """
+        WITH previous AS (
+            SELECT max(snapshot_date) AS d FROM raw.membership_snapshots WHERE snapshot_date < $day
+        )
+        SELECT p.user_uri, p.user_email, p.user_name
+        FROM raw.membership_snapshots AS p, previous
+        WHERE p.snapshot_date = previous.d
+          AND p.membership_uri NOT IN (
+              SELECT membership_uri FROM raw.membership_snapshots WHERE snapshot_date = $day)
+        ORDER BY p.user_email
+        """,
+        {"day": day},
+    ).fetchall()
+    return [{"user_uri": u, "email": e, "name": n} for u, e, n in rows]
 
 
 def read_sync_info(

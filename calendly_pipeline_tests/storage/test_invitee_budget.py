@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from calendly_pipeline.storage import migrations, sync_state
+from calendly_pipeline.storage import invitee_sync, migrations
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -37,7 +37,7 @@ def test_the_budget_caps_pending_events_newest_first_and_never_the_trailing_rere
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
     # A run over the last 10 days and the 10 ahead; the trailing window is the last 7 days.
-    todo = sync_state.events_needing_invitees(
+    todo = invitee_sync.events_needing_invitees(
         conn, NOW - 10 * DAY, NOW + 10 * DAY, NOW - 7 * DAY, NOW, budget=3
     )
     # Pending (never read): days -5..+9, newest first, 3 of them; re-reads of read events in
@@ -48,10 +48,10 @@ def test_the_budget_caps_pending_events_newest_first_and_never_the_trailing_rere
 def test_the_backlog_follows_the_window_newest_first(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("DELETE FROM meta.invitee_sync WHERE event_uri IN ('e-40', 'e-50')")
     # A run over the last 2 days only: its own pending events, then the older ones never read.
-    todo = sync_state.events_needing_invitees(
+    todo = invitee_sync.events_needing_invitees(
         conn, NOW - 2 * DAY, NOW, NOW - 7 * DAY, NOW, budget=4
     )
     assert todo == ["e-01", "e-02", "e+09", "e+08"]
-    everything = sync_state.events_needing_invitees(conn, NOW - 2 * DAY, NOW, NOW, NOW)
+    everything = invitee_sync.events_needing_invitees(conn, NOW - 2 * DAY, NOW, NOW, NOW)
     assert everything[:2] == ["e-01", "e-02"] and everything[-2:] == ["e-40", "e-50"]
-    assert sync_state.invitee_backlog(conn) == (len(everything), NOW + 9 * DAY)
+    assert invitee_sync.invitee_backlog(conn) == (len(everything), NOW + 9 * DAY)

@@ -7,7 +7,7 @@ in the trailing window (no-shows are marked after the meeting without touching t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -131,24 +131,3 @@ def replace_invitees(
         written = writes.replace_children(conn, INVITEES, invitees, "event_uri", event_uris)
         record_invitee_sync(conn, event_uris, fetched_at)
     return written
-
-
-def offboarded_since_previous_snapshot(
-    conn: duckdb.DuckDBPyConnection, day: date
-) -> list[dict[str, str]]:
-    """Members in the latest snapshot before `day` who are missing from `day`'s snapshot."""
-    rows = conn.execute(
-        """
-        WITH previous AS (
-            SELECT max(snapshot_date) AS d FROM raw.membership_snapshots WHERE snapshot_date < $day
-        )
-        SELECT p.user_uri, p.user_email, p.user_name
-        FROM raw.membership_snapshots AS p, previous
-        WHERE p.snapshot_date = previous.d
-          AND p.membership_uri NOT IN (
-              SELECT membership_uri FROM raw.membership_snapshots WHERE snapshot_date = $day)
-        ORDER BY p.user_email
-        """,
-        {"day": day},
-    ).fetchall()
-    return [{"user_uri": u, "email": e, "name": n} for u, e, n in rows]
