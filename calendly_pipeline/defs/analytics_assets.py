@@ -13,8 +13,12 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import PREVIEW_ROWS, definition_metadata, table_metadata
-from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.metadata import (
+    OWNERS,
+    PREVIEW_ROWS,
+    definition_metadata,
+    table_metadata,
+)
 from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.storage import coverage, invitee_sync, reads, writes
 from calendly_pipeline.storage.analytics_tables import ANALYTICS_TABLES

@@ -5,8 +5,7 @@ import dagster as dg
 from calendly_pipeline.dagster_home import DUCKDB_POOL
 from calendly_pipeline.dashboard.render import render_dashboard
 from calendly_pipeline.defs.analytics_assets import ANALYTICS_GROUP
-from calendly_pipeline.defs.metadata import warehouse_value
-from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.metadata import OWNERS, warehouse_value
 from calendly_pipeline.defs.sync_settings import SyncSettings
 from calendly_pipeline.defs.warehouse import Warehouse
 from calendly_pipeline.safe_text import markdown

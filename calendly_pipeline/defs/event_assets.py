@@ -17,8 +17,7 @@ from dagster_duckdb import DuckDBResource
 from calendly_pipeline.client.api import CalendlyAPI
 from calendly_pipeline.client.api_events import EventMonth, InviteeBatch
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
-from calendly_pipeline.defs.org_assets import OWNERS
+from calendly_pipeline.defs.metadata import OWNERS, definition_metadata, table_metadata
 from calendly_pipeline.defs.partitions import daily_partitions
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource

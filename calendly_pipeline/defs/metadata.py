@@ -14,6 +14,7 @@ from calendly_pipeline.defs.warehouse import active_database
 from calendly_pipeline.safe_text import markdown
 from calendly_pipeline.storage.spec import TableSpec
 
+OWNERS = ["team:data-platform"]  # every asset's owner in the Dagster UI
 SYNTHETIC_NOTE = "SYNTHETIC: data from the embedded Calendly sandbox, not a real organization"
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 60

@@ -21,7 +21,7 @@ from calendly_pipeline.client.api import CalendlyAPI
 from calendly_pipeline.client.api_org import Children, Item, Member
 from calendly_pipeline.client.errors import PlanFeatureUnavailable
 from calendly_pipeline.dagster_home import DUCKDB_POOL
-from calendly_pipeline.defs.metadata import definition_metadata, table_metadata
+from calendly_pipeline.defs.metadata import OWNERS, definition_metadata, table_metadata
 from calendly_pipeline.defs.quarantine import quarantine
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.sync_settings import SyncSettings
@@ -31,7 +31,6 @@ from calendly_pipeline.storage.spec import TableSpec
 from calendly_pipeline.transforms import flatten
 from calendly_pipeline.transforms.flatten import Rejects
 
-OWNERS = ["team:data-platform"]
 ORG_GROUP = "calendly_org"
 USER_WEBHOOKS = "webhook_subscriptions/user"
 
