@@ -15,24 +15,20 @@ from calendly_pipeline.storage.naming import run, table_ref
 from calendly_pipeline.storage.raw_tables import COLLECTION_READS
 
 
-def last_read(
-    conn: duckdb.DuckDBPyConnection, part: str, *, catalog: str | None = None
-) -> datetime | None:
+def last_read(conn: duckdb.DuckDBPyConnection, part: str) -> datetime | None:
     """When `part` was last read in full, or None if never."""
     rows = run(
         conn,
-        f"SELECT read_at FROM {table_ref(COLLECTION_READS, catalog)} WHERE part = ?",
+        f"SELECT read_at FROM {table_ref(COLLECTION_READS)} WHERE part = ?",
         [part],
     )
     return rows[0][0] if rows else None
 
 
-def record_read(
-    conn: duckdb.DuckDBPyConnection, part: str, at: datetime, *, catalog: str | None = None
-) -> None:
+def record_read(conn: duckdb.DuckDBPyConnection, part: str, at: datetime) -> None:
     """Remember that `part` was read in full at `at` (inside the caller's transaction)."""
     run(
         conn,
-        f"INSERT OR REPLACE INTO {table_ref(COLLECTION_READS, catalog)} VALUES (?, ?)",
+        f"INSERT OR REPLACE INTO {table_ref(COLLECTION_READS)} VALUES (?, ?)",
         [part, at],
     )

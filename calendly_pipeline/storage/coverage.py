@@ -22,14 +22,12 @@ def record_event_days(
     start: datetime,
     end: datetime,
     synced_at: datetime,
-    *,
-    catalog: str | None = None,
 ) -> None:
     """Mark the UTC days of [start, end) as read at `synced_at` (call inside the transaction
     that wrote those days' events, so the record never claims what was not committed)."""
     conn.execute(
         f"""
-        INSERT OR REPLACE INTO {table_ref(EVENT_COVERAGE, catalog)} BY NAME
+        INSERT OR REPLACE INTO {table_ref(EVENT_COVERAGE)} BY NAME
         SELECT CAST(d AS DATE) AS day, CAST($at AS TIMESTAMPTZ) AS synced_at
         FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP), INTERVAL 1 DAY) t(d)
         """,
@@ -41,10 +39,10 @@ def record_event_days(
     )
 
 
-def event_coverage(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> pd.DataFrame:
+def event_coverage(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every covered day: `day` (datetime64[us], midnight) and `synced_at` (UTC)."""
     conn.execute("SET TimeZone = 'UTC'")
     frame = conn.execute(
-        f"SELECT day, synced_at FROM {table_ref(EVENT_COVERAGE, catalog)} ORDER BY day"
+        f"SELECT day, synced_at FROM {table_ref(EVENT_COVERAGE)} ORDER BY day"
     ).df()
     return frame.astype({"day": "datetime64[us]", "synced_at": "datetime64[us, UTC]"})

@@ -45,18 +45,16 @@ class Owner:
         return f"{self.org_name!r} (organization {self.org_uuid}, {kind})"
 
 
-def _recorded(conn: duckdb.DuckDBPyConnection, catalog: str | None) -> tuple[Owner | None, bool]:
+def _recorded(conn: duckdb.DuckDBPyConnection) -> tuple[Owner | None, bool]:
     """The recorded owner and whether it is in `meta.warehouse_owner`; a warehouse synced before
     owners were recorded is owned by its `meta.sync_info` organization."""
     rows = run(
         conn,
-        f"SELECT org_uuid, org_name, is_synthetic FROM {table_ref(WAREHOUSE_OWNER, catalog)}",
+        f"SELECT org_uuid, org_name, is_synthetic FROM {table_ref(WAREHOUSE_OWNER)}",
     )
     if rows:
         return Owner(*rows[0]), True
-    legacy = run(
-        conn, f"SELECT org_uri, org_name, is_synthetic FROM {table_ref(SYNC_INFO, catalog)}"
-    )
+    legacy = run(conn, f"SELECT org_uri, org_name, is_synthetic FROM {table_ref(SYNC_INFO)}")
     return (Owner.from_uri(*legacy[0]) if legacy else None), False
 
 
@@ -64,12 +62,10 @@ def claim(
     conn: duckdb.DuckDBPyConnection,
     incoming: Owner,
     api_host: str,
-    *,
-    catalog: str | None = None,
 ) -> None:
     """Record `incoming` as the owner of an unclaimed warehouse, or refuse if another owns it."""
     with transaction(conn):
-        held, stored = _recorded(conn, catalog)
+        held, stored = _recorded(conn)
         if held is not None and (held.org_uuid, held.is_synthetic) != (
             incoming.org_uuid,
             incoming.is_synthetic,
@@ -82,7 +78,7 @@ def claim(
             owner = held or incoming
             run(
                 conn,
-                f"INSERT INTO {table_ref(WAREHOUSE_OWNER, catalog)} VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO {table_ref(WAREHOUSE_OWNER)} VALUES (?, ?, ?, ?, ?)",
                 [owner.org_uuid, owner.org_name, owner.is_synthetic, api_host, datetime.now(UTC)],
             )
 
@@ -95,24 +91,20 @@ def record_connected(
     role: str | None,
     organization: str | None,
     connected_since: datetime | None,
-    catalog: str | None = None,
 ) -> None:
     """A run authenticated: the card shows who, and any Reconnect warning clears."""
     with transaction(conn):
-        run(conn, f"DELETE FROM {table_ref(CONNECTION_STATUS, catalog)}")
+        run(conn, f"DELETE FROM {table_ref(CONNECTION_STATUS)}")
         run(
             conn,
-            f"INSERT INTO {table_ref(CONNECTION_STATUS, catalog)} "
-            "VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+            f"INSERT INTO {table_ref(CONNECTION_STATUS)} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
             [method, connected_as, role, organization, connected_since, datetime.now(UTC)],
         )
 
 
-def record_refused(
-    conn: duckdb.DuckDBPyConnection, cause: str, *, catalog: str | None = None
-) -> None:
+def record_refused(conn: duckdb.DuckDBPyConnection, cause: str) -> None:
     """Authentication was refused: keep who was connected, note since when and why."""
-    table = table_ref(CONNECTION_STATUS, catalog)
+    table = table_ref(CONNECTION_STATUS)
     now = datetime.now(UTC)
     with transaction(conn):
         if not run(conn, f"SELECT 1 FROM {table}"):
@@ -125,13 +117,11 @@ def record_refused(
         )
 
 
-def read_status(
-    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
-) -> dict[str, Any] | None:
+def read_status(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The connection card's row (timestamps in UTC), or None before any run recorded one."""
     from calendly_pipeline.storage import reads  # reads -> migrations -> this module
 
-    frame = reads.read_table(conn, CONNECTION_STATUS, catalog=catalog)
+    frame = reads.read_table(conn, CONNECTION_STATUS)
     if frame.empty:
         return None
     return {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].items()}

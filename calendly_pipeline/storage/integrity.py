@@ -30,14 +30,12 @@ class KeyReport:
     examples: list[str]
 
 
-def key_report(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, *, catalog: str | None = None
-) -> KeyReport:
+def key_report(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> KeyReport:
     """Grouped by the key's 64-bit hash first, then by the key only where a hash repeats:
     grouping a year of URIs as strings would hold them all at once (~170 MiB per million)."""
     keys = ", ".join(ident(k) for k in spec.primary_key)
     label = f"row({keys})" if len(spec.primary_key) > 1 else keys
-    target = table_ref(spec, catalog)
+    target = table_ref(spec)
     rows, shared, examples = conn.execute(
         f"WITH repeated AS (SELECT hash({keys}) AS h FROM {target} GROUP BY h "
         "HAVING count(*) > 1), "
@@ -58,8 +56,8 @@ class OrphanReport:
     examples: list[str]
 
 
-def orphan_invitees(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> OrphanReport:
-    invitees, events = table_ref(INVITEES, catalog), table_ref(SCHEDULED_EVENTS, catalog)
+def orphan_invitees(conn: duckdb.DuckDBPyConnection) -> OrphanReport:
+    invitees, events = table_ref(INVITEES), table_ref(SCHEDULED_EVENTS)
     live, orphans, examples = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE e.uri IS NULL), "
         "list(i.uri || ' (event ' || coalesce(i.event_uri, 'none') || ')' ORDER BY i.uri) "

@@ -9,13 +9,13 @@ tables are rebuilt from raw on every run, so they are simply (re)created to matc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
 
-from calendly_pipeline.storage.naming import ident, literal, run, schema_ref, table_ref
+from calendly_pipeline.storage.naming import ident, literal, run, table_ref
 from calendly_pipeline.storage.raw_tables import (
     COLLECTION_READS,
     CONNECTION_STATUS,
@@ -35,76 +35,63 @@ from calendly_pipeline.storage.writes import transaction
 class Migration:
     version: int
     description: str
-    statements: Callable[[str | None], list[str]]  # catalog -> SQL statements
+    statements: Sequence[str]
 
 
-def create_table_sql(spec: TableSpec, catalog: str | None = None) -> str:
+def create_table_sql(spec: TableSpec) -> str:
     cols = [
         f"{ident(c.name)} {c.type}{' NOT NULL' if not_null(spec, c) else ''}" for c in spec.columns
     ]
     if key_enforced(spec):
         cols.append(f"PRIMARY KEY ({', '.join(ident(k) for k in spec.primary_key)})")
     body = ",\n  ".join(cols)
-    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec, catalog)} (\n  {body}\n)"
+    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} (\n  {body}\n)"
 
 
-def create_tables(specs: Iterable[TableSpec]) -> Callable[[str | None], list[str]]:
+def create_tables(specs: Iterable[TableSpec]) -> list[str]:
     """Statements creating the schemas and tables of `specs` (IF NOT EXISTS: safe to re-run)."""
     specs = tuple(specs)
-
-    def statements(catalog: str | None) -> list[str]:
-        schemas = dict.fromkeys(s.schema for s in specs)
-        return [f"CREATE SCHEMA IF NOT EXISTS {schema_ref(s, catalog)}" for s in schemas] + [
-            create_table_sql(s, catalog) for s in specs
-        ]
-
-    return statements
+    schemas = dict.fromkeys(s.schema for s in specs)
+    return [f"CREATE SCHEMA IF NOT EXISTS {ident(s)}" for s in schemas] + [
+        create_table_sql(s) for s in specs
+    ]
 
 
-def add_columns(spec: TableSpec, *names: str) -> Callable[[str | None], list[str]]:
+def add_columns(spec: TableSpec, *names: str) -> list[str]:
     """Statements adding columns of `spec` that an older database lacks (for later migrations)."""
     by_name = {c.name: c for c in spec.columns}
     missing = [n for n in names if n not in by_name]
     if missing:
         raise ValueError(f"{spec.qualified_name} declares no column(s) {missing}")
-    return lambda catalog: [
-        f"ALTER TABLE {table_ref(spec, catalog)} ADD COLUMN IF NOT EXISTS "
-        f"{ident(n)} {by_name[n].type}"
+    return [
+        f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {ident(n)} {by_name[n].type}"
         for n in names
     ]
 
 
-def rebuild_tables(specs: Iterable[TableSpec]) -> Callable[[str | None], list[str]]:
+def rebuild_tables(specs: Iterable[TableSpec]) -> list[str]:
     """Statements recreating each table of `specs` from its spec, keeping every row.
 
     For what DuckDB cannot alter in place (dropping a PRIMARY KEY): the old table is renamed,
     the new one created and filled by column name, and the old one dropped, all in the
     migration's transaction. A column the spec has and the old table lacks is NULL.
     """
-    specs = tuple(specs)
-
-    def statements(catalog: str | None) -> list[str]:
-        out = []
-        for spec in specs:
-            old = f"{spec.name}__before_rebuild"
-            old_ref = f"{schema_ref(spec.schema, catalog)}.{ident(old)}"
-            out += [
-                f"ALTER TABLE {table_ref(spec, catalog)} RENAME TO {ident(old)}",
-                create_table_sql(spec, catalog),
-                f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT * FROM {old_ref}",
-                f"DROP TABLE {old_ref}",
-            ]
-        return out
-
-    return statements
+    out = []
+    for spec in specs:
+        old = ident(f"{spec.name}__before_rebuild")
+        out += [
+            f"ALTER TABLE {table_ref(spec)} RENAME TO {old}",
+            create_table_sql(spec),
+            f"INSERT INTO {table_ref(spec)} BY NAME SELECT * FROM {ident(spec.schema)}.{old}",
+            f"DROP TABLE {ident(spec.schema)}.{old}",
+        ]
+    return out
 
 
-def drop_tables(schema: str, *names: str) -> Callable[[str | None], list[str]]:
+def drop_tables(schema: str, *names: str) -> list[str]:
     """Statements dropping tables no spec declares any more (IF EXISTS: a fresh warehouse
     never created them, since version 1 creates only what the specs hold today)."""
-    return lambda catalog: [
-        f"DROP TABLE IF EXISTS {schema_ref(schema, catalog)}.{ident(n)}" for n in names
-    ]
+    return [f"DROP TABLE IF EXISTS {ident(schema)}.{ident(n)}" for n in names]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -161,17 +148,14 @@ def analytics_tables() -> tuple[TableSpec, ...]:
     return tuple(ANALYTICS_TABLES)
 
 
-def applied_versions(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[int]:
-    rows = run(
-        conn, f"SELECT version FROM {table_ref(SCHEMA_MIGRATIONS, catalog)} ORDER BY version"
-    )
+def applied_versions(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    rows = run(conn, f"SELECT version FROM {table_ref(SCHEMA_MIGRATIONS)} ORDER BY version")
     return [r[0] for r in rows]
 
 
 def migrate(
     conn: duckdb.DuckDBPyConnection,
     *,
-    catalog: str | None = None,
     migrations: Sequence[Migration] = MIGRATIONS,
     analytics: Sequence[TableSpec] | None = None,
 ) -> list[int]:
@@ -184,9 +168,9 @@ def migrate(
     if versions != sorted(set(versions)):
         raise ValueError(f"migration versions must be unique and increasing, got {versions}")
     with transaction(conn):
-        for sql in create_tables([SCHEMA_MIGRATIONS])(catalog):
+        for sql in create_tables([SCHEMA_MIGRATIONS]):
             run(conn, sql)
-    done = set(applied_versions(conn, catalog))
+    done = set(applied_versions(conn))
     unknown = done - set(versions)
     if unknown:
         raise RuntimeError(
@@ -198,25 +182,23 @@ def migrate(
         if m.version in done:
             continue
         with transaction(conn):
-            for sql in m.statements(catalog):
+            for sql in m.statements:
                 run(conn, sql)
             run(
                 conn,
-                f"INSERT INTO {table_ref(SCHEMA_MIGRATIONS, catalog)} VALUES (?, ?, ?)",
+                f"INSERT INTO {table_ref(SCHEMA_MIGRATIONS)} VALUES (?, ?, ?)",
                 [m.version, m.description, datetime.now(UTC)],
             )
         applied.append(m.version)
     specs = RAW_TABLES + META_TABLES
     analytics = analytics_tables() if analytics is None else tuple(analytics)
     if analytics:
-        ensure_analytics_tables(conn, analytics, catalog=catalog)
-    sync_comments(conn, specs + tuple(analytics), catalog=catalog)
+        ensure_analytics_tables(conn, analytics)
+    sync_comments(conn, specs + tuple(analytics))
     return applied
 
 
-def table_columns(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, catalog: str | None = None
-) -> list[tuple[str, str]]:
+def table_columns(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple[str, str]]:
     """(name, DuckDB type) of the table as it exists, in column order; empty if it does not."""
     return [
         (name, dtype)
@@ -224,11 +206,10 @@ def table_columns(
             conn,
             """
             SELECT column_name, data_type FROM duckdb_columns()
-            WHERE database_name = coalesce(?, current_database())
-              AND schema_name = ? AND table_name = ?
+            WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
             ORDER BY column_index
             """,
-            [catalog, spec.schema, spec.name],
+            [spec.schema, spec.name],
         )
     ]
 
@@ -240,25 +221,21 @@ def spec_columns(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple
     ]
 
 
-def ensure_analytics_tables(
-    conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec], *, catalog: str | None = None
-) -> None:
+def ensure_analytics_tables(conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec]) -> None:
     """Create analytics tables; recreate one whose columns no longer match its spec.
 
     Dropping is allowed here only because every analytics table is rebuilt from raw each run.
     """
     with transaction(conn):
-        for sql in create_tables(specs)(catalog):
+        for sql in create_tables(specs):
             run(conn, sql)
         for spec in specs:
-            if table_columns(conn, spec, catalog) != spec_columns(conn, spec):
-                run(conn, f"DROP TABLE {table_ref(spec, catalog)}")
-                run(conn, create_table_sql(spec, catalog))
+            if table_columns(conn, spec) != spec_columns(conn, spec):
+                run(conn, f"DROP TABLE {table_ref(spec)}")
+                run(conn, create_table_sql(spec))
 
 
-def sync_comments(
-    conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec], *, catalog: str | None = None
-) -> None:
+def sync_comments(conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec]) -> None:
     """Copy spec descriptions into DuckDB comments, so analysts see them in any SQL client;
     a table's comment also names its key (`duckdb_constraints()` lists only enforced ones)."""
     current = {
@@ -267,17 +244,16 @@ def sync_comments(
             conn,
             """
             SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
-            WHERE database_name = coalesce(?, current_database())
+            WHERE database_name = current_database()
             UNION ALL
             SELECT schema_name, table_name, NULL, comment FROM duckdb_tables()
-            WHERE database_name = coalesce(?, current_database())
+            WHERE database_name = current_database()
             """,
-            [catalog, catalog],
         )
     }
     statements = []
     for spec in specs:
-        ref = table_ref(spec, catalog)
+        ref = table_ref(spec)
         comment = (
             f"{spec.description} {key_sentence(spec)}" if spec.primary_key else spec.description
         )

@@ -1,7 +1,6 @@
-"""Quoted SQL names, optionally inside another attached database (catalog), and `run`.
+"""Quoted SQL names, and `run`: the helpers every storage module writes its SQL with.
 
-Every storage function takes `catalog`: None means the connection's default database, a name
-means an ATTACHed one (a second file, MotherDuck), so nothing assumes a local file.
+Tables live in the connection's own database, whatever it is (a file, or `md:` on MotherDuck).
 """
 
 from __future__ import annotations
@@ -23,12 +22,8 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def schema_ref(schema: str, catalog: str | None = None) -> str:
-    return f"{ident(catalog)}.{ident(schema)}" if catalog else ident(schema)
-
-
-def table_ref(spec: TableSpec, catalog: str | None = None) -> str:
-    return f"{schema_ref(spec.schema, catalog)}.{ident(spec.name)}"
+def table_ref(spec: TableSpec) -> str:
+    return f"{ident(spec.schema)}.{ident(spec.name)}"
 
 
 def run(

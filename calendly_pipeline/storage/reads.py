@@ -51,7 +51,6 @@ def read_table(
     params: list[Any] | dict[str, Any] | None = None,
     *,
     columns: Sequence[str] | None = None,
-    catalog: str | None = None,
 ) -> pd.DataFrame:
     """A whole table (or the rows matching the SQL condition `where`), in the same dtypes as
     the frames `transforms.flatten` builds. `columns` reads only those: a million events with
@@ -64,7 +63,7 @@ def read_table(
             raise KeyError(f"{spec.qualified_name} has no column(s) {unknown}")
         dtypes = {c: dtypes[c] for c in dict.fromkeys(columns)}
     select = "*" if columns is None else ", ".join(f'"{c}"' for c in dtypes)
-    sql = f"SELECT {select} FROM {table_ref(spec, catalog)}"
+    sql = f"SELECT {select} FROM {table_ref(spec)}"
     if where:
         sql += f" WHERE {where}"
     return _utc(conn).execute(sql, params).df().astype(dtypes)
@@ -75,7 +74,6 @@ def raw_frames(
     *,
     columns: Mapping[str, Sequence[str]] | None = None,
     tables: Iterable[str] | None = None,
-    catalog: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The raw tables named in `tables` (default: all), keyed by table name
     (`"scheduled_events"`), for the utilization model; `columns` limits the tables it names to
@@ -83,7 +81,7 @@ def raw_frames(
     only = columns or {}
     wanted = None if tables is None else set(tables)
     return {
-        spec.name: read_table(conn, spec, columns=only.get(spec.name), catalog=catalog)
+        spec.name: read_table(conn, spec, columns=only.get(spec.name))
         for spec in RAW_TABLES
         if wanted is None or spec.name in wanted
     }
@@ -95,13 +93,11 @@ EVENT_TABLES = (SCHEDULED_EVENTS, EVENT_HOSTS, INVITEES)
 def event_chunks(
     conn: duckdb.DuckDBPyConnection,
     columns: Mapping[str, Sequence[str]],
-    *,
-    catalog: str | None = None,
 ) -> Iterator[dict[str, pd.DataFrame]]:
     """The events a calendar month (UTC) of `start_time` at a time, each with all its hosts and
     invitees, keyed like `raw_frames`: the model's memory then follows a month, not the history.
     `columns` picks the columns per table. No events at all is one empty chunk."""
-    events = table_ref(SCHEDULED_EVENTS, catalog)
+    events = table_ref(SCHEDULED_EVENTS)
     month = "date_trunc('month', start_time)"
     months = [
         row[0]
@@ -119,7 +115,6 @@ def event_chunks(
                 in_month if spec is SCHEDULED_EVENTS else of_events,
                 [start],
                 columns=columns.get(spec.name),
-                catalog=catalog,
             )
             for spec in EVENT_TABLES
         }
@@ -129,15 +124,13 @@ def event_versions(
     conn: duckdb.DuckDBPyConnection,
     start: datetime,
     end: datetime,
-    *,
-    catalog: str | None = None,
 ) -> dict[str, datetime]:
     """`updated_at` of each live stored event starting in [start, end): an event whose version
     changed (or is missing here) needs its invitees re-read."""
     rows = (
         _utc(conn)
         .execute(
-            f"SELECT uri, updated_at FROM {table_ref(SCHEDULED_EVENTS, catalog)} "
+            f"SELECT uri, updated_at FROM {table_ref(SCHEDULED_EVENTS)} "
             "WHERE start_time >= ? AND start_time < ? AND deleted_at IS NULL",
             [start, end],
         )
@@ -149,8 +142,6 @@ def event_versions(
 def unknown_values(
     conn: duckdb.DuckDBPyConnection,
     known: Mapping[tuple[str, str], Sequence[str]],
-    *,
-    catalog: str | None = None,
 ) -> list[dict[str, Any]]:
     """Values of raw enum columns outside `known` ((table, column) -> listed values), counted
     in SQL: `[{"table", "column", "value", "rows"}]`, most rows first. NULLs are not counted."""
@@ -159,7 +150,7 @@ def unknown_values(
         spec = find_spec(f"raw.{table}")
         col = ident(column)
         rows = conn.execute(
-            f"SELECT {col}, count(*) FROM {table_ref(spec, catalog)} "
+            f"SELECT {col}, count(*) FROM {table_ref(spec)} "
             f"WHERE {col} IS NOT NULL AND NOT list_contains(?, {col}) GROUP BY 1",
             [list(values)],
         ).fetchall()
@@ -167,24 +158,22 @@ def unknown_values(
     return sorted(out, key=lambda r: (-r["rows"], r["table"], r["column"], str(r["value"])))
 
 
-def unlisted_event_types(
-    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
-) -> list[str]:
+def unlisted_event_types(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Event types stored events point at that `raw.event_types` lacks (deleted or shared
     types the list does not serve), most-booked first: to be read one by one."""
     rows = conn.execute(
-        f"SELECT event_type FROM {table_ref(SCHEDULED_EVENTS, catalog)} "
+        f"SELECT event_type FROM {table_ref(SCHEDULED_EVENTS)} "
         "WHERE event_type IS NOT NULL AND event_type NOT IN "
-        f"(SELECT uri FROM {table_ref(EVENT_TYPES, catalog)}) "
+        f"(SELECT uri FROM {table_ref(EVENT_TYPES)}) "
         "GROUP BY event_type ORDER BY count(*) DESC, event_type"
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def member_user_uris(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> list[str]:
+def member_user_uris(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Users holding a seat today, in a stable order."""
     rows = conn.execute(
-        f"SELECT DISTINCT user_uri FROM {table_ref(ORGANIZATION_MEMBERSHIPS, catalog)} "
+        f"SELECT DISTINCT user_uri FROM {table_ref(ORGANIZATION_MEMBERSHIPS)} "
         "WHERE user_uri IS NOT NULL ORDER BY user_uri"
     ).fetchall()
     return [r[0] for r in rows]
@@ -211,22 +200,18 @@ def offboarded_since_previous_snapshot(
     return [{"user_uri": u, "email": e, "name": n} for u, e, n in rows]
 
 
-def read_sync_info(
-    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None
-) -> dict[str, Any] | None:
+def read_sync_info(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The one `meta.sync_info` row as a dict, or None before the first sync finished."""
-    cursor = _utc(conn).execute(f"SELECT * FROM {table_ref(SYNC_INFO, catalog)} LIMIT 1")
+    cursor = _utc(conn).execute(f"SELECT * FROM {table_ref(SYNC_INFO)} LIMIT 1")
     rows = cursor.fetchall()
     if not rows:
         return None
     return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
 
 
-def row_count(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, *, catalog: str | None = None
-) -> int:
+def row_count(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> int:
     """Rows in one table: the `dagster/row_count` a table asset reports."""
-    return conn.execute(f"SELECT count(*) FROM {table_ref(spec, catalog)}").fetchall()[0][0]
+    return conn.execute(f"SELECT count(*) FROM {table_ref(spec)}").fetchall()[0][0]
 
 
 def rows_between(
@@ -238,7 +223,7 @@ def rows_between(
     return conn.execute(sql, [start, end]).fetchall()[0][0]
 
 
-def daily_totals(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> pd.DataFrame:
+def daily_totals(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """`analytics.daily_activity` summed over hosts: a row per day rather than per host-day,
     so an organization-wide chart reads days, not the whole history of every member."""
     spec = find_spec("analytics.daily_activity")
@@ -246,7 +231,7 @@ def daily_totals(conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None)
     sums = ", ".join(f"CAST(sum({ident(c)}) AS BIGINT) AS {ident(c)}" for c in counts)
     return (
         conn.execute(
-            f"SELECT activity_date, {sums} FROM {table_ref(spec, catalog)} "
+            f"SELECT activity_date, {sums} FROM {table_ref(spec)} "
             "GROUP BY activity_date ORDER BY activity_date"
         )
         .df()

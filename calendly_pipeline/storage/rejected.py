@@ -33,7 +33,6 @@ def record(
     run_id: str = "",
     replace: Iterable[str] = (),
     loaded: dict[str, Iterable[str]] | None = None,
-    catalog: str | None = None,
 ) -> int:
     """Store `rejects` (a record rejected again is one row, updated). Returns rows written.
 
@@ -41,7 +40,7 @@ def record(
     holds what the latest read refused. `loaded` maps windowed tables to the keys that did load:
     a reject with one of those keys has since been served well and leaves the quarantine.
     """
-    target = table_ref(REJECTED_RECORDS, catalog)
+    target = table_ref(REJECTED_RECORDS)
     frame = pd.DataFrame(
         {
             "table_name": [r.table for r in rejects],
@@ -99,10 +98,9 @@ def summary(
     tables: Iterable[str] | None = None,
     *,
     limit: int = EXAMPLES,
-    catalog: str | None = None,
 ) -> Summary:
     """Count and examples, optionally for some tables only (oldest first, then by table)."""
-    target = table_ref(REJECTED_RECORDS, catalog)
+    target = table_ref(REJECTED_RECORDS)
     names = None if tables is None else sorted(set(tables))
     where = "WHERE ? IS NULL OR list_contains(?, table_name)"
     (count,) = run(conn, f"SELECT count(*) FROM {target} {where}", [names, names])[0]

@@ -115,7 +115,6 @@ def _replace(
     df: pd.DataFrame,
     scope: str | None,
     params: list[Any],
-    catalog: str | None,
     only_changed: bool = False,
 ) -> int:
     """Make the rows of `spec` that match the SQL condition `scope`, plus the rows of `df`,
@@ -131,7 +130,7 @@ def _replace(
     which keeps each key on one row. A key repeated in `df` (a page served twice while paging)
     is written once, keeping its latest `updated_at`. Columns `df` lacks are NULL.
     """
-    target = table_ref(spec, catalog)
+    target = table_ref(spec)
     present = set(df.columns)
     select = ", ".join(
         ident(c.name) if c.name in present else f"CAST(NULL AS {c.type}) AS {ident(c.name)}"
@@ -187,14 +186,12 @@ def replace_all(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,
     df: pd.DataFrame,
-    *,
-    catalog: str | None = None,
 ) -> int:
     """Full refresh: the table holds exactly `df` afterwards, plus the rows
     `KEPT_BY_FULL_REFRESH` names for it. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
     kept = KEPT_BY_FULL_REFRESH.get(spec.qualified_name)
-    return _replace(conn, spec, df, "true" if kept is None else f"NOT ({kept})", [], catalog)
+    return _replace(conn, spec, df, "true" if kept is None else f"NOT ({kept})", [])
 
 
 def replace_window(
@@ -205,7 +202,6 @@ def replace_window(
     start: datetime | date,
     end: datetime | date,
     *,
-    catalog: str | None = None,
     only_changed: bool = False,
 ) -> int:
     """Replace the rows with `column` in [start, end) by `df`. Returns rows written (with
@@ -233,7 +229,7 @@ def replace_window(
                     f"[{start}, {end})"
                 )
         scope = f"{col} >= ? AND {col} < ?"
-        return _replace(conn, spec, df, scope, [start, end], catalog, only_changed)
+        return _replace(conn, spec, df, scope, [start, end], only_changed)
 
 
 def replace_month(
@@ -241,8 +237,6 @@ def replace_month(
     spec: TableSpec,
     df: pd.DataFrame,
     column: str,
-    *,
-    catalog: str | None = None,
 ) -> date:
     """`replace_window(only_changed=True)` over the calendar month of `df`'s rows (all in one
     month, else it raises), for tables rewritten a month at a time. Returns the month's first
@@ -250,7 +244,7 @@ def replace_month(
     first = pd.Timestamp(df[column].min())
     start = date(first.year, first.month, 1)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    replace_window(conn, spec, df, column, start, end, catalog=catalog, only_changed=True)
+    replace_window(conn, spec, df, column, start, end, only_changed=True)
     return start
 
 
@@ -259,8 +253,6 @@ def keep_months(
     spec: TableSpec,
     column: str,
     months: Iterable[date],
-    *,
-    catalog: str | None = None,
 ) -> int:
     """Delete the rows whose `column` lies in a calendar month not in `months` (their first
     days): what a month-by-month `replace_window` leaves of months that have no rows any more.
@@ -271,7 +263,7 @@ def keep_months(
     with transaction(conn):
         return run(
             conn,
-            f"DELETE FROM {table_ref(spec, catalog)} "
+            f"DELETE FROM {table_ref(spec)} "
             f"WHERE NOT list_contains(?, CAST(date_trunc('month', {col}) AS DATE))",
             [sorted(set(months))],
         )[0][0]
@@ -281,8 +273,6 @@ def upsert(
     conn: duckdb.DuckDBPyConnection,
     spec: TableSpec,
     df: pd.DataFrame,
-    *,
-    catalog: str | None = None,
 ) -> int:
     """Insert or replace rows by key; other rows stay. Returns rows written."""
     check_frame(spec, df, spec.primary_key)
@@ -290,7 +280,7 @@ def upsert(
         raise FrameMismatchError(f"{spec.qualified_name} has no primary key to upsert by")
     if df.empty:
         return 0
-    return _replace(conn, spec, df, None, [], catalog)
+    return _replace(conn, spec, df, None, [])
 
 
 def replace_children(
@@ -299,8 +289,6 @@ def replace_children(
     df: pd.DataFrame,
     parent_column: str,
     parent_uris: Iterable[str],
-    *,
-    catalog: str | None = None,
 ) -> int:
     """Replace all child rows of the given parents (e.g. hosts of re-read events) by `df`.
 
@@ -311,7 +299,7 @@ def replace_children(
     parents_frame = _uri_frame([*parent_uris, *df[parent_column].dropna()])
     with transaction(conn), _registered(conn, parents_frame) as parents:
         scope = f"{ident(parent_column)} IN (SELECT uri FROM {parents})"
-        return _replace(conn, spec, df, scope, [], catalog)
+        return _replace(conn, spec, df, scope, [])
 
 
 @dataclass(frozen=True)
@@ -329,8 +317,6 @@ def mark_deleted(
     window: TimeWindow,
     seen_uris: Iterable[str],
     at: datetime,
-    *,
-    catalog: str | None = None,
 ) -> int:
     """After re-reading `window`: rows not served again get `deleted_at = at` (the first time
     only), rows served again get it cleared. Returns the number of rows newly marked.
@@ -343,7 +329,7 @@ def mark_deleted(
     """
     if "deleted_at" not in spec.column_names:
         raise FrameMismatchError(f"{spec.qualified_name} has no deleted_at column")
-    target = table_ref(spec, catalog)
+    target = table_ref(spec)
     col = ident(window.column)
     with transaction(conn):
         with _registered(conn, _uri_frame(seen_uris)) as seen:
@@ -367,45 +353,40 @@ def mark_deleted(
                 )
             ]
         if spec == SCHEDULED_EVENTS and marked:
-            purge_invitees(conn, marked, catalog=catalog)
+            purge_invitees(conn, marked)
         if spec == SCHEDULED_EVENTS and restored:
-            _forget_invitee_sync(conn, restored, catalog)
+            _forget_invitee_sync(conn, restored)
     return len(marked)
 
 
-def _forget_invitee_sync(
-    conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str], catalog: str | None
-) -> None:
+def _forget_invitee_sync(conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str]) -> None:
     """Drop the invitee bookkeeping of these events, so the next invitee step reads them anew."""
     with _registered(conn, _uri_frame(event_uris)) as events:
         run(
             conn,
-            f"DELETE FROM {table_ref(INVITEE_SYNC, catalog)} "
-            f"WHERE event_uri IN (SELECT uri FROM {events})",
+            f"DELETE FROM {table_ref(INVITEE_SYNC)} WHERE event_uri IN (SELECT uri FROM {events})",
         )
 
 
-def purge_invitees(
-    conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str], *, catalog: str | None = None
-) -> int:
+def purge_invitees(conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str]) -> int:
     """Delete the invitees (and their answers) of events Calendly no longer serves, and the
     record of having read them, so an event that is served again gets its invitees back.
 
     Calendly removes scheduled events only on data-compliance requests, so the people who
     booked them must disappear from our copy too. Returns the invitees deleted.
     """
-    invitees = table_ref(INVITEES, catalog)
+    invitees = table_ref(INVITEES)
     event_uris = list(event_uris)
     with transaction(conn), _registered(conn, _uri_frame(event_uris)) as events:
         run(
             conn,
-            f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS, catalog)} WHERE invitee_uri "
+            f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS)} WHERE invitee_uri "
             f"IN (SELECT uri FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events}))",
         )
         (deleted,) = run(
             conn, f"DELETE FROM {invitees} WHERE event_uri IN (SELECT uri FROM {events})"
         )[0]
-        _forget_invitee_sync(conn, event_uris, catalog)
+        _forget_invitee_sync(conn, event_uris)
     return deleted
 
 
@@ -413,8 +394,6 @@ def snapshot_memberships(
     conn: duckdb.DuckDBPyConnection,
     snapshot_date: date,
     memberships: pd.DataFrame,
-    *,
-    catalog: str | None = None,
 ) -> int:
     """Record the roster (a `raw.organization_memberships` frame) as seen on `snapshot_date`.
 
@@ -424,7 +403,7 @@ def snapshot_memberships(
     check_frame(ORGANIZATION_MEMBERSHIPS, memberships, ("uri",))
     if isinstance(snapshot_date, datetime):
         raise TypeError("snapshot_date must be a date (a UTC day), not a datetime")
-    target = table_ref(MEMBERSHIP_SNAPSHOTS, catalog)
+    target = table_ref(MEMBERSHIP_SNAPSHOTS)
     present = set(memberships.columns)
     pick = {
         "membership_uri": "uri",
@@ -451,7 +430,7 @@ def snapshot_memberships(
 
 
 def _insert_values(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, values: Mapping[str, Any], catalog: str | None
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, values: Mapping[str, Any]
 ) -> None:
     types = {c.name: c.type for c in spec.columns}
     unknown = [k for k in values if k not in types]
@@ -462,17 +441,15 @@ def _insert_values(
     select = ", ".join(f"CAST(? AS {types[k]}) AS {ident(k)}" for k in values)
     run(
         conn,
-        f"INSERT INTO {table_ref(spec, catalog)} BY NAME SELECT {select}",
+        f"INSERT INTO {table_ref(spec)} BY NAME SELECT {select}",
         list(values.values()),
     )
 
 
-def write_sync_info(
-    conn: duckdb.DuckDBPyConnection, *, catalog: str | None = None, **values: Any
-) -> None:
+def write_sync_info(conn: duckdb.DuckDBPyConnection, **values: Any) -> None:
     """Replace the one-row `meta.sync_info` (columns by keyword; see `SYNC_INFO`)."""
     if "org_uri" not in values:
         raise FrameMismatchError("meta.sync_info needs org_uri")
     with transaction(conn):
-        run(conn, f"DELETE FROM {table_ref(SYNC_INFO, catalog)}")
-        _insert_values(conn, SYNC_INFO, values, catalog)
+        run(conn, f"DELETE FROM {table_ref(SYNC_INFO)}")
+        _insert_values(conn, SYNC_INFO, values)
