@@ -24,7 +24,6 @@ from calendly_pipeline.sandbox.features import BIT, GUESTS_BIT, LOCATION_BITS, L
 from calendly_pipeline.sandbox.ids import US_PER_DAY, US_PER_HOUR, UTC, to_us
 
 # Days ago that are safe for "last signal": away from 30/60/90 by more than 3 days.
-SAFE_ACTIVE = (0, 24)
 SAFE_COOLING = (36, 54)
 SAFE_IDLE = ((66, 84), (96, 330))
 ADOPTION_BAND = (86, 94)  # no booking or webhook is created this many days before as_of

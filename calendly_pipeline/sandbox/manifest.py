@@ -15,7 +15,6 @@ from calendly_pipeline.sandbox.world import World
 
 IDLE_DAYS, GRACE_DAYS, ADOPTION_DAYS = 60, 30, 90
 NONE = np.iinfo(np.int64).min
-MEMBER_FEATURES = [f for f in FEATURES if f != "activity_log"]
 
 
 def build_manifest(world: World) -> dict:

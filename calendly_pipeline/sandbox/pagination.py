@@ -123,16 +123,6 @@ def _after(key: Sequence[Any], cursor: Sequence[Any], desc: Sequence[bool]) -> b
     return False
 
 
-def _ordered(
-    items: Sequence[Any], key: Callable[[Any], Sequence[Any]], desc: Sequence[bool]
-) -> list[Any]:
-    """Stable sorts from the last key component to the first, each in its own direction."""
-    ordered = list(items)
-    for position in reversed(range(len(desc))):
-        ordered.sort(key=lambda item: key(item)[position], reverse=desc[position])
-    return ordered
-
-
 def page_of(
     items: Sequence[Any],
     key: Callable[[Any], Sequence[Any]],
