@@ -13,8 +13,14 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-# Private, and no public equivalent: a run created by hand carries the workspace's code-location
-# origin (as a UI launch does), and `execute_run` executes that very run in this process.
+# Private, and no public equivalent in dagster 1.13 (issue 15 item 7 looked): `dg.execute_job`
+# and `JobDefinition.execute_in_process` create their own run, without a code-location origin,
+# so the UI would not list it among the job's runs (pipeline/test_cli_runs_in_ui.py), and
+# `instance.submit_run`/`launch_run` need a workspace context (private too) and run out of
+# process. So: `location_origins_from_yaml_paths` and the two origin classes build the origin
+# `dagster dev -w workspace.yaml` gives the job; `create_execution_plan` is the plan
+# `instance.create_run_for_job` records with it; `execute_run` (with `InMemoryJob`, the job as
+# this process built it from the settings) executes that very run here.
 from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import create_execution_plan, execute_run
 from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
@@ -117,6 +123,8 @@ def reclaim_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         pid = run.tags.get(PID_TAG, "")
         if pid.isdigit() and not _alive(int(pid)):
             instance.report_run_failed(run, f"the sync process (pid {pid}) died mid-run")
+            # No public equivalent: the instance frees a run's slots only when the run ends
+            # in its own process, and this run's process is gone.
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             reclaimed.append(run.run_id)
     return reclaimed
