@@ -75,6 +75,9 @@ def connection_check(calendly: CalendlyResource) -> dg.AssetCheckResult:
 def events_fresh(
     context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
 ) -> dg.AssetCheckResult:
+    """Not `dg.build_time_partition_freshness_checks` or a FreshnessPolicy: those judge by the
+    wall clock and look at the latest partition only; this one judges by the API's clock (a
+    sandbox's day, or a server whose clock differs) and finds holes between partitions."""
     materialized = context.instance.get_materialized_partitions(EVENTS)
     with duckdb.get_connection() as conn:
         info = reads.read_sync_info(conn)
