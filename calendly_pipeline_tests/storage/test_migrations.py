@@ -63,6 +63,16 @@ def test_later_migration_adds_a_column_without_touching_rows(
     assert migrations.applied_versions(conn) == [*known, v2.version]
 
 
+def test_migration_9_drops_the_unused_sync_runs_table(conn: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before version 9 still holds `meta.sync_runs`, which no run wrote."""
+    conn.execute("DELETE FROM meta.schema_migrations WHERE version = 9")
+    conn.execute("CREATE TABLE meta.sync_runs (run_id VARCHAR NOT NULL, asset VARCHAR)")
+    conn.execute("INSERT INTO meta.sync_runs VALUES ('r1', 'raw/groups')")
+    assert migrations.migrate(conn) == [9]
+    tables = conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'meta'")
+    assert {name for (name,) in tables.fetchall()} == {spec.name for spec in rt.META_TABLES}
+
+
 def test_database_from_newer_code_is_refused(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         "INSERT INTO meta.schema_migrations VALUES (99, 'from the future', ?)", [datetime.now(UTC)]
