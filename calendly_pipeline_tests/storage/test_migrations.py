@@ -66,8 +66,9 @@ def test_later_migration_adds_a_column_without_touching_rows(
 def test_migration_9_drops_the_unused_sync_runs_table(conn: duckdb.DuckDBPyConnection) -> None:
     """A warehouse from before version 9 still holds `meta.sync_runs`, which no run wrote."""
     conn.execute("DELETE FROM meta.schema_migrations WHERE version = 9")
-    conn.execute("CREATE TABLE meta.sync_runs (run_id VARCHAR NOT NULL, asset VARCHAR)")
-    conn.execute("INSERT INTO meta.sync_runs VALUES ('r1', 'raw/groups')")
+    columns = "run_id VARCHAR, asset VARCHAR, partition VARCHAR"
+    conn.execute(f"CREATE TABLE IF NOT EXISTS meta.sync_runs ({columns})")
+    conn.execute("INSERT INTO meta.sync_runs (run_id, asset, partition) VALUES ('r', 'a', '')")
     assert migrations.migrate(conn) == [9]
     tables = conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'meta'")
     assert {name for (name,) in tables.fetchall()} == {spec.name for spec in rt.META_TABLES}
