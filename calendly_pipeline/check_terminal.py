@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from calendly_pipeline.client import PersonalAccessToken
-from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.client.errors import RECONNECT_COMMAND
 from calendly_pipeline.client.oauth_flow import PIPELINE_SCOPES
+from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.connection import connect
 from calendly_pipeline.connection_settings import ConnectionSettings, demo_chosen
 from calendly_pipeline.demo_connection import connect_sandbox

@@ -22,7 +22,6 @@ import requests
 
 from calendly_pipeline.check_terminal import render_connection_state, render_report
 from calendly_pipeline.client import CalendlyClient, OAuthCredentials, PersonalAccessToken
-from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.client.oauth_flow import (
     ConnectFailed,
     Grant,
@@ -35,6 +34,7 @@ from calendly_pipeline.client.oauth_flow import (
     revoke,
     wait_for_redirect,
 )
+from calendly_pipeline.client.probe import ConnectionReport, check_connection
 from calendly_pipeline.connection_settings import (
     ENV_AUTH_BASE_URL,
     ENV_BASE_URL,

@@ -25,8 +25,8 @@ from calendly_pipeline.client import (
     ServerError,
     UnusableResponse,
 )
-from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.client.client import MAX_PAGES
+from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.client.ratelimit import MAX_WAIT_SECONDS, RatePacer
 from calendly_pipeline.sandbox import FaultConfig, SandboxConfig, start_sandbox
 from calendly_pipeline_tests.client.support import make_client
