@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ def test_a_window_is_read_a_calendar_month_at_a_time(sandbox: Any) -> None:
     months = list(api.scheduled_events(start, end))
     api.client.close()
     assert months[0].start == start and months[-1].end == end
-    assert all(m.end == n.start for m, n in zip(months, months[1:], strict=False))
+    assert all(m.end == n.start for m, n in itertools.pairwise(months))
     assert all(m.start.day == 1 for m in months[1:])
     uris = [e["uri"] for m in months for e in m.events]
     assert len(uris) == len(set(uris)) == sandbox.world.counts()["scheduled_events"]
