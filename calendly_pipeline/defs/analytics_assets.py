@@ -6,7 +6,9 @@ read a month at a time (`transforms.summary`), so memory does not grow with the 
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -32,6 +34,7 @@ from calendly_pipeline.transforms.model import (
 )
 from calendly_pipeline.transforms.plans import plan_verdict
 from calendly_pipeline.transforms.summary import EVENT_CHUNK_COLUMNS
+from calendly_pipeline.transforms.utilization_config import UtilizationConfig
 
 ANALYTICS_GROUP = "utilization"
 
@@ -60,75 +63,95 @@ def utilization_tables(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, sync_settings: SyncSettings
 ) -> Iterator[dg.MaterializeResult]:
     config = sync_settings.utilization()
-    daily_spec = SPECS["daily_activity"]
-    months: list[date] = []
-    daily_sample = pd.DataFrame()
-
-    def write_daily(frame: pd.DataFrame) -> None:
-        """A chunk's rows span one UTC month; only rows that changed since the last sync are
-        written, so a daily sync rewrites the trailing days, not the whole history."""
-        nonlocal daily_sample
-        if frame.empty:
-            return
-        months.append(writes.replace_month(conn, daily_spec, frame, "activity_date"))
-        daily_sample = frame.tail(PREVIEW_ROWS)
-
-    # One connection and one transaction: chunks are read, reduced and their daily rows written
-    # as they come, and nothing is visible until every table is complete.
+    # One connection and one transaction: nothing is visible until every table is complete.
     with duckdb.get_connection() as conn, writes.transaction(conn):
-        info = reads.read_sync_info(conn)
-        if info is None:
-            raise dg.Failure("no sync has run yet: materialize raw/organizations first")
-        # The sync run's one as_of (`CalendlyResource.as_of`), as the organization asset recorded
-        # it: a run of this asset alone computes as of the data it reads, not of its own clock.
-        as_of = pd.Timestamp(info["synced_at"]).tz_convert("UTC")
-        plan = info["plan"]
-        unknown = reads.unknown_values(conn, MODEL_ENUMS)
-        frames = reads.raw_frames(conn, tables=SMALL_TABLES)
-        frames["event_coverage"] = coverage.event_coverage(conn)
-        chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
-        summary = summarize_chunks(frames, chunks, config, as_of, write_daily)
-        writes.keep_months(conn, daily_spec, "activity_date", months)
-        daily_rows = reads.row_count(conn, daily_spec)
-        # While the invitee history fills in, invitee-revealed feature rows say how far back.
-        pending_since = invitee_sync.invitee_backlog(conn)[1]
-        tables = tables_from_summary(frames, summary, config, as_of, pending_since)
-        for name, frame in tables.items():
-            writes.replace_all(conn, SPECS[name], frame)
-        writes.write_sync_info(
-            conn,
-            **{
-                **info,
-                "idle_days": config.idle_days,
-                "grace_days": config.grace_days,
-                "price_per_seat": config.price(plan),
-                "currency": config.currency,
-                "trailing_days": sync_settings.trailing_days,
-            },
-        )
+        built = _rebuild(conn, config, sync_settings.trailing_days)
+    as_of, plan = built.as_of, built.info["plan"]
     context.log.info(f"utilization as of {as_of:%Y-%m-%d %H:%M} UTC, plan {plan}")
-    context.log.info(plan_verdict(tables["plan_options"], config.currency))
-    for warning in _unknown_value_warnings(plan, config.price(plan), unknown):
+    context.log.info(plan_verdict(built.tables["plan_options"], config.currency))
+    for warning in _unknown_value_warnings(plan, config.price(plan), built.unknown):
         context.log.warning(warning)
     settings_meta = {f"config/{k}": v for k, v in config.as_metadata().items()}
     settings_meta |= {
         "plan": str(plan),
         "plan_known": known_plan(plan),
-        "unknown_enum_values": dg.MetadataValue.json(unknown),
+        "unknown_enum_values": dg.MetadataValue.json(built.unknown),
     }
-    counts = {name: len(frame) for name, frame in tables.items()}
-    samples = {**tables, "daily_activity": daily_sample}
+    counts = {name: len(frame) for name, frame in built.tables.items()}
+    samples = {**built.tables, "daily_activity": built.daily_sample}
     for name in ANALYTICS_NAMES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(["analytics", name]),
             metadata=table_metadata(
                 SPECS[name],
-                counts.get(name, daily_rows),
+                counts.get(name, built.daily_rows),
                 samples[name],
-                synthetic=bool(info["is_synthetic"]),
+                synthetic=bool(built.info["is_synthetic"]),
                 extra={"as_of": as_of.isoformat(), **settings_meta},
             ),
         )
+
+
+@dataclass
+class _Rebuilt:
+    """What one rebuild wrote, for the asset's log lines and metadata."""
+
+    info: dict[str, Any]
+    as_of: pd.Timestamp
+    unknown: list[dict[str, Any]]
+    tables: dict[str, pd.DataFrame]
+    daily_rows: int = 0
+    daily_sample: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebuilt:
+    """Read the raw tables, reduce the events a month at a time and write every analytics
+    table, inside the caller's transaction."""
+    daily_spec = SPECS["daily_activity"]
+    months: list[date] = []
+    info = reads.read_sync_info(conn)
+    if info is None:
+        raise dg.Failure("no sync has run yet: materialize raw/organizations first")
+    # The sync run's one as_of (`CalendlyResource.as_of`), as the organization asset recorded
+    # it: a run of this asset alone computes as of the data it reads, not of its own clock.
+    built = _Rebuilt(
+        info=info,
+        as_of=pd.Timestamp(info["synced_at"]).tz_convert("UTC"),
+        unknown=reads.unknown_values(conn, MODEL_ENUMS),
+        tables={},
+    )
+
+    def write_daily(frame: pd.DataFrame) -> None:
+        """A chunk's rows span one UTC month; only rows that changed since the last sync are
+        written, so a daily sync rewrites the trailing days, not the whole history."""
+        if not frame.empty:
+            months.append(writes.replace_month(conn, daily_spec, frame, "activity_date"))
+            built.daily_sample = frame.tail(PREVIEW_ROWS)
+
+    frames = reads.raw_frames(conn, tables=SMALL_TABLES)
+    frames["event_coverage"] = coverage.event_coverage(conn)
+    chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
+    summary = summarize_chunks(frames, chunks, config, built.as_of, write_daily)
+    writes.keep_months(conn, daily_spec, "activity_date", months)
+    built.daily_rows = reads.row_count(conn, daily_spec)
+    # While the invitee history fills in, invitee-revealed feature rows say how far back.
+    pending_since = invitee_sync.invitee_backlog(conn)[1]
+    built.tables = tables_from_summary(frames, summary, config, built.as_of, pending_since)
+    for name, frame in built.tables.items():
+        writes.replace_all(conn, SPECS[name], frame)
+    plan = info["plan"]
+    writes.write_sync_info(
+        conn,
+        **{
+            **info,
+            "idle_days": config.idle_days,
+            "grace_days": config.grace_days,
+            "price_per_seat": config.price(plan),
+            "currency": config.currency,
+            "trailing_days": trailing_days,
+        },
+    )
+    return built
 
 
 def _unknown_value_warnings(
