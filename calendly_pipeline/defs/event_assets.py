@@ -173,14 +173,14 @@ def _write_invitees(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     batch: InviteeBatch,
-    sync_settings: SyncSettings,
+    pii: tuple[str, str],
     now: datetime,
 ) -> tuple[Counter[str], Any]:
     """One batch of events' invitees swapped in, with the record of which event versions they
-    were read at, in one transaction."""
+    were read at, in one transaction. `pii` is the step's (mode, salt), read once."""
     rejects = flatten.Rejects()
-    pii, salt = sync_settings.validated_pii_mode(), sync_settings.pii_salt()
-    people = flatten.invitees(batch.invitees, pii=pii, salt=salt, rejects=rejects)
+    mode, salt = pii
+    people = flatten.invitees(batch.invitees, pii=mode, salt=salt, rejects=rejects)
     answers = flatten.invitee_questions_and_answers(batch.invitees, rejects=rejects)
     tables = (rt.INVITEES, rt.INVITEE_QUESTIONS_AND_ANSWERS)
     with duckdb.get_connection() as conn, writes.transaction(conn):
@@ -246,12 +246,13 @@ def invitees(
     api = calendly.api(duckdb)
     now = calendly.as_of  # the run's clock: the trailing window and every sync stamp
     pii = sync_settings.validated_pii_mode()
+    salt = sync_settings.pii_salt()
     before = api.client.request_count
     todo = _invitee_todo(context, duckdb, sync_settings, now)
     context.log.info(f"invitees: {len(todo)} events get their invitees (re-)read this run")
     tally, last_frame, done = Counter[str](), None, 0
     for batch in api.invitees(todo):
-        counts, last_frame = _write_invitees(context, duckdb, batch, sync_settings, now)
+        counts, last_frame = _write_invitees(context, duckdb, batch, (pii, salt), now)
         tally.update(counts)
         done += len(batch.event_uris)
         context.log.info(f"invitees: {done}/{len(todo)} events done")
