@@ -67,6 +67,9 @@ class FaultConfig:
     understated_total: bool = False  # a first page announces `total_count: 1` (where it has one)
     # Error messages (4xx/5xx, 429 included) echo the request's `Authorization` header.
     echo_token_in_errors: bool = False
+    # The server's clock moves on by this many seconds with every API request, as a real
+    # server's does during a run (the world's clock otherwise stands still between controls).
+    clock_seconds_per_request: float = 0.0
     # The `message` of injected 5xx errors (None: Calendly's own wording); any text a proxy or
     # server might send: markup, escape sequences, a newline.
     error_message: str | None = None

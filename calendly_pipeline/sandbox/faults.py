@@ -62,6 +62,8 @@ class Gate:
             return
         path: str = scope["path"]
         internal = path.startswith("/_sandbox/") or path.startswith("/oauth/")
+        if not internal and self.faults.clock_seconds_per_request:
+            self.world.advance(hours=self.faults.clock_seconds_per_request / 3600)
         date = formatdate(self.world.now_us / 1_000_000, usegmt=True).encode()
         headers: list[tuple[bytes, bytes]] = [(b"date", date)]
         if not internal and self.faults.no_date_header:

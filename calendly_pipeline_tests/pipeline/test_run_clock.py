@@ -4,39 +4,19 @@ the sandbox's moves when advanced) never gives one run's stamps two different ti
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from calendly_pipeline.sandbox import Sandbox
+from calendly_pipeline.sandbox import FaultConfig
 from calendly_pipeline_tests.pipeline.harness import pipeline
 from calendly_pipeline_tests.reliability.support import SHORT
-
-
-@contextmanager
-def ticking(sandbox: Sandbox, hours: float = 1, every_seconds: float = 0.05) -> Iterator[None]:
-    """The sandbox's clock moves on while the block runs, as a real server's does (faster)."""
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(every_seconds):
-            sandbox.world.advance(hours=hours)
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        ticker.join()
 
 
 def test_every_stamp_of_a_run_is_the_runs_one_as_of(tmp_path: Path) -> None:
     with pipeline(tmp_path) as p:
         before = p.sandbox.world.now_us
-        with ticking(p.sandbox):
-            assert p.sync(*SHORT).success
+        # The server's clock moves on with every request, as a real server's does (faster).
+        p.sandbox.set_faults(FaultConfig(clock_seconds_per_request=60))
+        assert p.sync(*SHORT).success
         assert p.sandbox.world.now_us > before, "the clock did not move during the run"
         ((as_of,),) = p.query("SELECT synced_at FROM meta.sync_info")
         stamps = p.query(
