@@ -110,12 +110,10 @@ class SyncSettings(dg.ConfigurableResource):
         Launchpad scaffold shows. The salt is a secret, so it is bound with `EnvVar` (the UI
         shows the variable's name) and only when set (an unset one fails at run time)."""
         salt = dg.EnvVar("CALENDLY_PII_SALT") if os.environ.get("CALENDLY_PII_SALT") else None
+        numbers = {f: getattr(values, f) for f in settings.WHOLE_NUMBERS if f in cls.model_fields}
         return cls(
-            trailing_days=values.trailing_days,
+            **numbers,
             invitee_pii=values.invitee_pii,
-            user_webhooks_every_days=values.user_webhooks_every_days,
-            invitee_requests_per_run=values.invitee_requests_per_run,
-            history_days=values.history_days,
             seats_purchased=values.seats_purchased,
             email_salt=salt,
         )
