@@ -126,14 +126,15 @@ def _replace(
     Rows in scope whose key `df` lacks are deleted; `df` is then written by key. A table whose
     key DuckDB enforces is updated in place (`INSERT OR REPLACE`: deleting and re-inserting a
     key held in an index makes DuckDB's COMMIT several times slower); one without the index
-    (`key_enforced`: the raw tables) has its rows with `df`'s keys deleted, then `df` inserted,
-    which keeps each key on one row. A key repeated in `df` (a page served twice while paging)
-    is written once, keeping its latest `updated_at`. Columns `df` lacks are NULL.
+    (`key_enforced`: the raw tables) goes through `_rewrite_changed`, which keeps each key on
+    one row and leaves unchanged rows where they are. A key repeated in `df` (a page served
+    twice while paging) is written once, keeping its latest `updated_at`. Columns `df` lacks
+    are NULL.
     """
     target = table_ref(spec)
     present = set(df.columns)
     select = ", ".join(
-        ident(c.name) if c.name in present else f"CAST(NULL AS {c.type}) AS {ident(c.name)}"
+        f"CAST({ident(c.name) if c.name in present else 'NULL'} AS {c.type}) AS {ident(c.name)}"
         for c in spec.columns
     )
     with transaction(conn), _registered(conn, df) as frame:
@@ -159,21 +160,67 @@ def _replace(
         params = params if changed else []
         if key_enforced(spec):
             return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}", params)[0][0]
-        # With `only_changed`, only the stored rows that differ go: `rows` is then the same
-        # before and after this DELETE, as it never excluded them.
-        replaced = f"({rows})" if changed else frame
+        return _rewrite_changed(conn, spec, f"({rows})", params)
+
+
+# Columns our sync stamps on every row it writes: a row whose other columns are unchanged gets
+# them updated in place rather than being deleted and inserted again.
+STAMPS = ("synced_at",)
+
+
+def _rewrite_changed(
+    conn: duckdb.DuckDBPyConnection, spec: TableSpec, rows: str, params: list[Any]
+) -> int:
+    """Write `rows` (one per key) into a table whose key DuckDB does not hold: rows that differ
+    from the stored row with their key (or are new) are deleted and inserted; the others only
+    get their `STAMPS` updated in place. Returns the rows written (`rows`' count).
+
+    A daily sync re-reads weeks of events that mostly have not changed. Deleting and
+    re-inserting all of them thinned the table's row groups every day, and DuckDB's checkpoint
+    then merged the thinned ones in memory: a peak that grew with the history stored
+    (docs/scaling.md, daily memory)."""
+    target = table_ref(spec)
+    keys = ", ".join(ident(k) for k in spec.primary_key)
+    compared = ", ".join(ident(c.name) for c in spec.columns if c.name not in STAMPS)
+    stamps = [ident(c.name) for c in spec.columns if c.name in STAMPS]
+    new = ident(f"_calendly_new_{next(_names)}")
+    changed = ident(f"_calendly_changed_{next(_names)}")
+    same_key = _same_key(spec)
+    run(conn, f"CREATE TEMP TABLE {new} AS {rows}", params)
+    try:
         run(
             conn,
-            f"DELETE FROM {target} AS t WHERE EXISTS "
-            f"(SELECT 1 FROM {replaced} AS f WHERE {_same_key(spec)})",
-            params,
+            f"CREATE TEMP TABLE {changed} AS SELECT {keys} FROM ("
+            f"SELECT {compared} FROM {new} EXCEPT SELECT {compared} FROM {target} AS t "
+            f"WHERE EXISTS (SELECT 1 FROM {new} AS f WHERE {same_key}))",
         )
-        return run(conn, f"INSERT INTO {target} BY NAME {rows}", params)[0][0]
+        run(conn, f"DELETE FROM {target} AS t WHERE EXISTS "
+                  f"(SELECT 1 FROM {changed} AS f WHERE {same_key})")  # fmt: skip
+        run(
+            conn,
+            f"INSERT INTO {target} BY NAME SELECT * FROM {new} AS t "
+            f"WHERE EXISTS (SELECT 1 FROM {changed} AS f WHERE {same_key})",
+        )
+        if stamps:
+            assign = ", ".join(f"{s} = f.{s}" for s in stamps)
+            stale = " OR ".join(f"t.{s} IS DISTINCT FROM f.{s}" for s in stamps)
+            run(
+                conn,
+                f"UPDATE {target} AS t SET {assign} FROM {new} AS f "
+                f"WHERE {same_key} AND ({stale}) AND NOT EXISTS "
+                f"(SELECT 1 FROM {changed} AS c WHERE {_same_key(spec, 'c')})",
+            )
+        return run(conn, f"SELECT count(*) FROM {new}")[0][0]
+    finally:
+        # In an aborted transaction these fail too; its ROLLBACK drops the tables anyway.
+        with suppress(duckdb.Error):
+            run(conn, f"DROP TABLE IF EXISTS {changed}")
+            run(conn, f"DROP TABLE IF EXISTS {new}")
 
 
-def _same_key(spec: TableSpec) -> str:
-    """SQL: row `f` has the key of row `t`."""
-    return " AND ".join(f"f.{ident(k)} = t.{ident(k)}" for k in spec.primary_key)
+def _same_key(spec: TableSpec, other: str = "f") -> str:
+    """SQL: row `other` has the key of row `t`."""
+    return " AND ".join(f"{other}.{ident(k)} = t.{ident(k)}" for k in spec.primary_key)
 
 
 # Rows a full refresh leaves in place, per table: deleted event types. `/event_types` lists live

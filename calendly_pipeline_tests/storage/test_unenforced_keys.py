@@ -171,6 +171,31 @@ def test_rewriting_only_changed_rows_without_a_key_index(conn: duckdb.DuckDBPyCo
     assert got["name"].tolist() == ["Meeting 1", "Renamed", "Meeting 4"]
 
 
+def test_a_re_read_leaves_unchanged_rows_in_place(conn: duckdb.DuckDBPyConnection) -> None:
+    """A daily sync re-reads weeks of mostly unchanged events. Only the changed and new rows
+    may be deleted and inserted: deleting and re-inserting every re-read row thinned the
+    table's row groups, which DuckDB's checkpoint then merged in memory (docs/scaling.md)."""
+    first = [_event(n, JAN + timedelta(days=n)) for n in (1, 2, 3)]
+    writes.upsert(conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events(first))
+    placed = dict(conn.execute("SELECT uri, rowid FROM raw.scheduled_events").fetchall())
+    later = datetime(2026, 2, 2, tzinfo=UTC)
+    again = [first[0], _event(2, JAN + timedelta(days=2), name="Renamed"), first[2], _event(4, JAN)]
+    written = writes.upsert(
+        conn, rt.SCHEDULED_EVENTS, flatten.scheduled_events(again).assign(synced_at=later)
+    )
+    assert written == 4
+    rows = conn.execute(
+        "SELECT uri, rowid, name, synced_at FROM raw.scheduled_events ORDER BY uri"
+    ).fetchall()
+    assert [r[0] for r in rows] == [e["uri"] for e in (first[0], first[1], first[2], again[3])]
+    unchanged = {first[0]["uri"], first[2]["uri"]}
+    assert {uri: rowid for uri, rowid, *_ in rows if uri in unchanged} == {
+        uri: placed[uri] for uri in unchanged
+    }  # not deleted and inserted again
+    assert [r[2] for r in rows] == ["Meeting 1", "Renamed", "Meeting 3", "Meeting 4"]
+    assert {r[3] for r in rows} == {later}  # every row read again says when
+
+
 def test_every_raw_table_has_a_unique_key_check() -> None:
     covered = [
         spec.qualified_name
