@@ -42,7 +42,9 @@ def build_defs(
     )
     defaults: dict[str, dg.ConfigurableResource] = {
         "calendly": CalendlyResource.from_env(),
-        "duckdb": Warehouse(database=settings.database),
+        "duckdb": Warehouse(
+            database=settings.database, memory_limit_mib=settings.duckdb_memory_mib
+        ),
         "sync_settings": SyncSettings.from_settings(settings),
     }
     return dg.Definitions(

@@ -66,6 +66,9 @@ FORWARD_DAYS = 30
 HISTORY_DAYS = 365
 # Invitee lists (one request per event) a run reads at most; the rest waits for the next runs.
 INVITEE_REQUESTS_PER_RUN = 5_000
+# DuckDB's memory cap for the pipeline's connections, MiB: a daily sync's peak memory then does
+# not grow with the history stored (docs/scaling.md, daily memory).
+DUCKDB_MEMORY_MIB = 64
 
 
 # Whole-number settings: field -> (variable, default, least value). The environment's values and
@@ -76,6 +79,7 @@ WHOLE_NUMBERS: dict[str, tuple[str, int, int]] = {
     "forward_days": ("CALENDLY_FORWARD_DAYS", FORWARD_DAYS, 0),
     "user_webhooks_every_days": ("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", USER_WEBHOOKS_EVERY_DAYS, 0),
     "invitee_requests_per_run": ("CALENDLY_INVITEE_REQUESTS_PER_RUN", INVITEE_REQUESTS_PER_RUN, 1),
+    "duckdb_memory_mib": ("CALENDLY_DUCKDB_MEMORY_MIB", DUCKDB_MEMORY_MIB, 32),
 }
 
 
@@ -108,6 +112,7 @@ class Settings:
     seats_purchased: int | None = None
     user_webhooks_every_days: int = USER_WEBHOOKS_EVERY_DAYS
     invitee_requests_per_run: int = INVITEE_REQUESTS_PER_RUN
+    duckdb_memory_mib: int = DUCKDB_MEMORY_MIB
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -97,6 +97,7 @@ def test_the_schedule_reads_the_trailing_days_the_invitees_asset_reads(
         ("CALENDLY_FORWARD_DAYS", "soon", "CALENDLY_FORWARD_DAYS='soon' is not a whole number"),
         ("CALENDLY_HISTORY_DAYS", "0", "CALENDLY_HISTORY_DAYS=0 must be at least 1"),
         ("CALENDLY_INVITEE_PII", "yes", "CALENDLY_INVITEE_PII='yes' is not one of hash, keep"),
+        ("CALENDLY_DUCKDB_MEMORY_MIB", "16", "CALENDLY_DUCKDB_MEMORY_MIB=16 must be at least 32"),
     ],
 )
 def test_a_bad_setting_fails_the_load_naming_the_variable(

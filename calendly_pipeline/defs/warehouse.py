@@ -13,8 +13,9 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
-from calendly_pipeline.settings import duckdb_database
+from calendly_pipeline.settings import DUCKDB_MEMORY_MIB, WHOLE_NUMBERS, duckdb_database, number
 from calendly_pipeline.storage import database, migrations
 
 _migrated: set[str] = set()
@@ -29,7 +30,16 @@ def active_database() -> str:
 class Warehouse(DuckDBResource):
     """The pipeline's DuckDB database (`CALENDLY_DUCKDB_PATH`, default data/calendly.duckdb)."""
 
+    memory_limit_mib: int = Field(
+        default=DUCKDB_MEMORY_MIB,
+        description="DuckDB's memory cap, MiB (`CALENDLY_DUCKDB_MEMORY_MIB`): above it DuckDB "
+        "evicts the blocks it has read and spills to disk, so a sync's memory does not grow with "
+        "the history stored.",
+    )
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        _, default, least = WHOLE_NUMBERS["duckdb_memory_mib"]
+        number("memory_limit_mib", self.memory_limit_mib, default, minimum=least)
         # Each run's steps then say which warehouse they wrote (`active_database`), even when
         # the Launchpad points this run at another file than the environment does.
         global _active
@@ -37,7 +47,7 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with database.connection(self.database) as conn:
+        with database.connection(self.database, memory_limit_mib=self.memory_limit_mib) as conn:
             if self.database not in _migrated:
                 migrations.migrate(conn)
                 _migrated.add(self.database)

@@ -172,8 +172,15 @@ def connect(
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,
+    memory_limit_mib: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the database (see `resolve_database`), in UTC.
+    """Open the database (see `resolve_database`), in UTC; with `memory_limit_mib`, DuckDB's
+    buffer pool is capped there (`memory_limit`: above it, DuckDB evicts the table blocks it
+    has read and spills joins to `<database>.tmp`).
+
+    The cap is what keeps a sync's memory independent of the history stored: DuckDB keeps
+    every block a query has read until its memory limit (80% of RAM by default), and a daily
+    sync reads all of a long history's tables (docs/scaling.md, daily memory).
 
     While another process holds the file, the open retries and then fails with a
     `DatabaseLockedError` saying so. Readers wait up to 10 s (a sync holds the file only while it
@@ -191,6 +198,9 @@ def connect(
         # A SET, not a connect-time config: a config differing from another open connection
         # to the same file in this process would be refused.
         conn.execute("SET TimeZone = 'UTC'")
+        if memory_limit_mib is not None:
+            # Instance-wide, like TimeZone: every connection to the file in this process.
+            conn.execute(f"SET memory_limit = '{int(memory_limit_mib)}MiB'")
         return conn
 
     if wait_seconds is None:
@@ -211,10 +221,13 @@ def connection(
     *,
     read_only: bool = False,
     wait_seconds: float | None = None,
+    memory_limit_mib: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """`connect`, closed on exit, with failures inside the block explained too."""
     target = resolve_database(database)
-    conn = connect(target, read_only=read_only, wait_seconds=wait_seconds)
+    conn = connect(
+        target, read_only=read_only, wait_seconds=wait_seconds, memory_limit_mib=memory_limit_mib
+    )
     try:
         with explained(target):
             yield conn

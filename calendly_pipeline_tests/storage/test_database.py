@@ -180,3 +180,19 @@ def test_same_process_config_clash_is_explained(db_path: str) -> None:
         migrations.migrate(conn)
         with pytest.raises(database.DatabaseLockedError, match="already open in this process"):
             database.connect(db_path, read_only=True, wait_seconds=0)
+
+
+def test_the_pipeline_caps_duckdb_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daily sync reads all of a long history's tables; uncapped, DuckDB keeps every block it
+    read (up to 80% of RAM), so the sync's memory grew with the history stored."""
+    from calendly_pipeline.definitions import build_defs
+
+    monkeypatch.setenv("CALENDLY_DUCKDB_PATH", str(tmp_path / "calendly.duckdb"))
+    monkeypatch.setenv("CALENDLY_DUCKDB_MEMORY_MIB", "48")
+    warehouse = build_defs().resources["duckdb"]
+    with warehouse.get_connection() as conn:
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone() == ("48.0 MiB",)
+    monkeypatch.delenv("CALENDLY_DUCKDB_MEMORY_MIB")
+    with build_defs().resources["duckdb"].get_connection() as conn:
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert limit == (f"{settings.DUCKDB_MEMORY_MIB}.0 MiB",)
