@@ -20,6 +20,7 @@ from calendly_pipeline.client.probe import check_connection
 from calendly_pipeline.defs.org_assets import COLLECTIONS
 from calendly_pipeline.defs.resources import CalendlyResource
 from calendly_pipeline.defs.sync_settings import SyncSettings
+from calendly_pipeline.schema.analytics_tables import DAILY_ACTIVITY as DAILY_ACTIVITY_SPEC
 from calendly_pipeline.storage import coverage, integrity, reads, rejected
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.spec import TableSpec
@@ -30,6 +31,7 @@ INVITEES = dg.AssetKey(["raw", "invitees"])
 SNAPSHOTS = dg.AssetKey(["raw", "membership_snapshots"])
 SEATS = dg.AssetKey(["analytics", "seat_utilization"])
 ORG_ADOPTION = dg.AssetKey(["analytics", "org_feature_adoption"])
+DAILY_ACTIVITY = dg.AssetKey(["analytics", "daily_activity"])
 
 
 def _result(outcome: check_verdicts.CheckResult, **metadata: object) -> dg.AssetCheckResult:
@@ -212,9 +214,9 @@ REJECTED = PerAsset(
 )
 UNIQUE_KEY = PerAsset(
     "unique_key",
-    "No two rows of the asset's raw tables share a key. DuckDB holds no PRIMARY KEY for them "
-    "(its index would grow with the history stored), so this check stands behind the key the "
-    "docs name.",
+    "No two rows of the asset's tables share a key. DuckDB holds no PRIMARY KEY for the raw "
+    "tables, meta.invitee_sync and analytics.daily_activity (its index would grow with the "
+    "history stored), so this check stands behind the key the docs name.",
     dg.AssetCheckSeverity.ERROR,
     _unique_keys,
 )
@@ -231,10 +233,14 @@ EVENT_TABLES: dict[dg.AssetKey, tuple[TableSpec, ...]] = {
 
 org_rejected_records = _per_asset_check("org_rejected_records", REJECTED, ORG_TABLES)
 event_rejected_records = _per_asset_check("event_rejected_records", REJECTED, EVENT_TABLES)
-org_unique_keys = _per_asset_check(
-    "org_unique_keys", UNIQUE_KEY, {**ORG_TABLES, SNAPSHOTS: (rt.MEMBERSHIP_SNAPSHOTS,)}
-)
-event_unique_keys = _per_asset_check("event_unique_keys", UNIQUE_KEY, EVENT_TABLES)
+# The tables whose key DuckDB does not hold (`storage.spec.key_enforced`), by the asset that
+# writes them: the raw tables, and the two others that grow with the history.
+ORG_KEYS = {**ORG_TABLES, SNAPSHOTS: (rt.MEMBERSHIP_SNAPSHOTS,)}
+EVENT_KEYS = {**EVENT_TABLES, INVITEES: (*EVENT_TABLES[INVITEES], rt.INVITEE_SYNC)}
+ANALYTICS_KEYS = {DAILY_ACTIVITY: (DAILY_ACTIVITY_SPEC,)}
+org_unique_keys = _per_asset_check("org_unique_keys", UNIQUE_KEY, ORG_KEYS)
+event_unique_keys = _per_asset_check("event_unique_keys", UNIQUE_KEY, EVENT_KEYS)
+analytics_unique_keys = _per_asset_check("analytics_unique_keys", UNIQUE_KEY, ANALYTICS_KEYS)
 
 
 asset_checks = [
@@ -243,6 +249,7 @@ asset_checks = [
     event_rejected_records,
     org_unique_keys,
     event_unique_keys,
+    analytics_unique_keys,
     events_fresh,
     invitees_have_events,
     seat_arithmetic,

@@ -287,6 +287,7 @@ DAILY_ACTIVITY = TableSpec(
         ),
     ),
     primary_key=("activity_date", "user_uri"),
+    grows_with_history=True,
 )
 
 EVENT_TYPE_USAGE = TableSpec(

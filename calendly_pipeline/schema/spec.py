@@ -38,6 +38,9 @@ class TableSpec:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ("uri",)
     extra: dict[str, str] = field(default_factory=dict)
+    # A row per event (or per user and day): the table grows with the history stored, so DuckDB
+    # holds no index for its key (`storage.spec.key_enforced`), as for every raw table.
+    grows_with_history: bool = False
 
     @property
     def qualified_name(self) -> str:

@@ -87,18 +87,19 @@ def record_invitee_sync(
     if not event_uris:
         return
     frame = pd.DataFrame({"event_uri": pd.Series(event_uris, dtype="str")})
-    conn.register("_invitee_sync_batch", frame)
-    try:
+    # Delete and insert: DuckDB holds no index for this table's key (it grows with the history).
+    with writes.transaction(conn), writes.registered(conn, frame) as batch:
         conn.execute(
-            """
-            INSERT OR REPLACE INTO meta.invitee_sync BY NAME
-            SELECT b.event_uri, e.updated_at AS event_updated_at, $at AS fetched_at
-            FROM _invitee_sync_batch AS b JOIN raw.scheduled_events AS e ON e.uri = b.event_uri
+            f"DELETE FROM meta.invitee_sync WHERE event_uri IN (SELECT event_uri FROM {batch})"
+        )
+        conn.execute(
+            f"""
+            INSERT INTO meta.invitee_sync BY NAME
+            SELECT DISTINCT b.event_uri, e.updated_at AS event_updated_at, $at AS fetched_at
+            FROM {batch} AS b JOIN raw.scheduled_events AS e ON e.uri = b.event_uri
             """,
             {"at": fetched_at},
         )
-    finally:
-        conn.unregister("_invitee_sync_batch")
 
 
 def replace_invitees(
@@ -112,18 +113,15 @@ def replace_invitees(
 
     Answers of invitees that are no longer served go too, so no orphan answer survives.
     """
+    events = pd.DataFrame({"uri": pd.Series(event_uris, dtype="str")})
     with writes.transaction(conn):
-        conn.register("_replace_invitees_events", pd.DataFrame({"uri": event_uris}, dtype="str"))
-        try:
+        with writes.registered(conn, events) as batch:
             old = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT uri FROM raw.invitees "
-                    "WHERE event_uri IN (SELECT uri FROM _replace_invitees_events)"
+                    f"SELECT uri FROM raw.invitees WHERE event_uri IN (SELECT uri FROM {batch})"
                 ).fetchall()
             ]
-        finally:
-            conn.unregister("_replace_invitees_events")
         invitee_uris = set(old) | set(invitees["uri"])
         writes.replace_children(
             conn, INVITEE_QUESTIONS_AND_ANSWERS, answers, "invitee_uri", invitee_uris

@@ -20,6 +20,7 @@ from calendly_pipeline.storage.raw_tables import (
     COLLECTION_READS,
     CONNECTION_STATUS,
     EVENT_COVERAGE,
+    INVITEE_SYNC,
     META_TABLES,
     RAW_TABLES,
     REJECTED_RECORDS,
@@ -134,6 +135,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "drop meta.sync_runs: no run ever wrote it (issue 15 item 7)",
         drop_tables("meta", "sync_runs"),
     ),
+    Migration(
+        10,
+        "meta.invitee_sync without its PRIMARY KEY index: one row per event, it grows with the "
+        "history like the raw tables (issue 17)",
+        rebuild_tables((INVITEE_SYNC,)),
+    ),
 )
 
 
@@ -222,7 +229,8 @@ def spec_columns(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[tuple
 
 
 def ensure_analytics_tables(conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec]) -> None:
-    """Create analytics tables; recreate one whose columns no longer match its spec.
+    """Create analytics tables; recreate one whose columns no longer match its spec, and
+    rebuild, keeping its rows, one whose key index the spec no longer wants (or now wants).
 
     Dropping is allowed here only because every analytics table is rebuilt from raw each run.
     """
@@ -233,6 +241,21 @@ def ensure_analytics_tables(conn: duckdb.DuckDBPyConnection, specs: Sequence[Tab
             if table_columns(conn, spec) != spec_columns(conn, spec):
                 run(conn, f"DROP TABLE {table_ref(spec)}")
                 run(conn, create_table_sql(spec))
+            elif has_key_index(conn, spec) != key_enforced(spec):
+                for sql in rebuild_tables((spec,)):
+                    run(conn, sql)
+
+
+def has_key_index(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+    """Whether DuckDB holds a PRIMARY KEY for the table."""
+    return bool(
+        run(
+            conn,
+            "SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+            [spec.schema, spec.name],
+        )[0][0]
+    )
 
 
 def sync_comments(conn: duckdb.DuckDBPyConnection, specs: Sequence[TableSpec]) -> None:

@@ -109,6 +109,7 @@ INVITEE_SYNC = TableSpec(
         timestamp("fetched_at", "When the invitees were read (API clock)"),
     ),
     primary_key=("event_uri",),
+    grows_with_history=True,
 )
 
 REJECTED_RECORDS = TableSpec(

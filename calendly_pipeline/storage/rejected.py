@@ -18,7 +18,7 @@ from calendly_pipeline import safe_text
 from calendly_pipeline.schema.rejected import Rejected
 from calendly_pipeline.storage.naming import run, table_ref
 from calendly_pipeline.storage.raw_tables import REJECTED_RECORDS
-from calendly_pipeline.storage.writes import transaction
+from calendly_pipeline.storage.writes import registered, transaction
 
 EXAMPLES = 5
 
@@ -63,19 +63,16 @@ def record(
             )
         if not rejects:
             return 0
-        conn.register("_rejected_batch", frame)
-        try:
+        with registered(conn, frame) as batch:
             run(
                 conn,
                 f"INSERT OR REPLACE INTO {target} BY NAME "
                 "SELECT table_name, record_id, record_key, reason, CAST(record AS JSON) AS record, "
                 "? AS asset, ? AS partition, ? AS run_id, CAST(? AS TIMESTAMPTZ) AS rejected_at "
-                "FROM _rejected_batch QUALIFY row_number() OVER "
+                f"FROM {batch} QUALIFY row_number() OVER "
                 "(PARTITION BY table_name, record_id) = 1",
                 [asset, partition, run_id, at],
             )
-        finally:
-            conn.unregister("_rejected_batch")
     return len(frame.drop_duplicates(["table_name", "record_id"]))
 
 

@@ -27,12 +27,14 @@ __all__ = [
 def key_enforced(spec: TableSpec) -> bool:
     """Whether DuckDB holds the table's key as a PRIMARY KEY (an ART index).
 
-    Not for raw tables: they grow with the history stored, and a key index costs memory and
-    file space that grow with it (docs/scaling.md). Their key stays metadata: `storage.writes`
-    keeps it unique, the DDL keeps it NOT NULL, and the `unique_key` asset checks
-    (`storage.integrity`) verify it.
+    Not for raw tables, nor for the others that grow with the history stored
+    (`grows_with_history`): a key index costs memory and file space that grow with it, and a
+    write into it needs the index in memory, under the pipeline's DuckDB memory cap too
+    (docs/scaling.md, daily memory). Their key stays metadata: `storage.writes` keeps it
+    unique, the DDL keeps it NOT NULL, and the `unique_key` asset checks (`storage.integrity`)
+    verify it.
     """
-    return bool(spec.primary_key) and spec.schema != "raw"
+    return bool(spec.primary_key) and spec.schema != "raw" and not spec.grows_with_history
 
 
 def not_null(spec: TableSpec, column: Column) -> bool:

@@ -78,8 +78,9 @@ _names = count()
 
 
 @contextmanager
-def _registered(conn: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> Iterator[str]:
-    """Expose `df` to SQL under a fresh name for the duration of one write."""
+def registered(conn: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> Iterator[str]:
+    """Expose `df` to SQL under a fresh name (returned quoted) for the duration of one write.
+    Unregistering in an aborted transaction fails too: that error never hides the first one."""
     name = f"_calendly_frame_{next(_names)}"
     conn.register(name, df)
     try:
@@ -137,7 +138,7 @@ def _replace(
         f"CAST({ident(c.name) if c.name in present else 'NULL'} AS {c.type}) AS {ident(c.name)}"
         for c in spec.columns
     )
-    with transaction(conn), _registered(conn, df) as frame:
+    with transaction(conn), registered(conn, df) as frame:
         if scope is not None:
             where = f"({scope})"
             if spec.primary_key:
@@ -264,7 +265,7 @@ def replace_window(
     col = ident(column)
     with transaction(conn):
         if not df.empty:
-            with _registered(conn, df) as frame:
+            with registered(conn, df) as frame:
                 outside = run(
                     conn,
                     f"SELECT count(*) FROM {frame} WHERE NOT ({col} >= ? AND {col} < ?)",
@@ -344,7 +345,7 @@ def replace_children(
     """
     check_frame(spec, df, (*spec.primary_key, parent_column))
     parents_frame = _uri_frame([*parent_uris, *df[parent_column].dropna()])
-    with transaction(conn), _registered(conn, parents_frame) as parents:
+    with transaction(conn), registered(conn, parents_frame) as parents:
         scope = f"{ident(parent_column)} IN (SELECT uri FROM {parents})"
         return _replace(conn, spec, df, scope, [])
 
@@ -379,7 +380,7 @@ def mark_deleted(
     target = table_ref(spec)
     col = ident(window.column)
     with transaction(conn):
-        with _registered(conn, _uri_frame(seen_uris)) as seen:
+        with registered(conn, _uri_frame(seen_uris)) as seen:
             marked = [
                 uri
                 for (uri,) in run(
@@ -408,7 +409,7 @@ def mark_deleted(
 
 def _forget_invitee_sync(conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str]) -> None:
     """Drop the invitee bookkeeping of these events, so the next invitee step reads them anew."""
-    with _registered(conn, _uri_frame(event_uris)) as events:
+    with registered(conn, _uri_frame(event_uris)) as events:
         run(
             conn,
             f"DELETE FROM {table_ref(INVITEE_SYNC)} WHERE event_uri IN (SELECT uri FROM {events})",
@@ -424,7 +425,7 @@ def purge_invitees(conn: duckdb.DuckDBPyConnection, event_uris: Iterable[str]) -
     """
     invitees = table_ref(INVITEES)
     event_uris = list(event_uris)
-    with transaction(conn), _registered(conn, _uri_frame(event_uris)) as events:
+    with transaction(conn), registered(conn, _uri_frame(event_uris)) as events:
         run(
             conn,
             f"DELETE FROM {table_ref(INVITEE_QUESTIONS_AND_ANSWERS)} WHERE invitee_uri "
@@ -466,7 +467,7 @@ def snapshot_memberships(
         run(conn, f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot_date])
         if memberships.empty:
             return 0
-        with _registered(conn, memberships) as frame:
+        with registered(conn, memberships) as frame:
             run(
                 conn,
                 f"INSERT INTO {target} BY NAME SELECT ?::DATE AS snapshot_date, {select} "

@@ -13,6 +13,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from calendly_pipeline.defs import checks as asset_checks
+from calendly_pipeline.schema.analytics_tables import ANALYTICS_TABLES
 from calendly_pipeline.storage import database, integrity, migrations, writes
 from calendly_pipeline.storage import raw_tables as rt
 from calendly_pipeline.storage.naming import ident
@@ -22,6 +23,7 @@ from calendly_pipeline_tests.transforms.builders import sample_world
 
 JAN, FEB, MAR = (datetime(2026, m, 1, tzinfo=UTC) for m in (1, 2, 3))
 BEFORE_8 = tuple(m for m in migrations.MIGRATIONS if m.version < 8)
+ANALYTICS = {spec.name: spec for spec in ANALYTICS_TABLES}
 
 
 def _constraints(conn: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
@@ -81,7 +83,7 @@ def test_migration_8_keeps_every_row_and_drops_the_key_indexes(db_path: str) -> 
         assert all(len(rows) >= 3 for rows in before.values())
         assert all("PRIMARY KEY" in kinds for kinds in _constraints(conn, "raw").values())
 
-        assert migrations.migrate(conn) == [8, 9]
+        assert migrations.migrate(conn) == [8, 9, 10]
 
         assert {spec.name: _rows(conn, spec) for spec in rt.RAW_TABLES} == before
         for spec in rt.RAW_TABLES:
@@ -95,8 +97,8 @@ def test_migration_8_keeps_every_row_and_drops_the_key_indexes(db_path: str) -> 
             "AND table_name = 'event_hosts'"
         ).fetchone()
         assert "Key: `event_uri, user_uri`" in comment
-        # Meta tables keep theirs: small, and their writes rely on it.
-        assert "PRIMARY KEY" in _constraints(conn, "meta")["invitee_sync"]
+        # Meta tables that do not grow with the history keep theirs.
+        assert "PRIMARY KEY" in _constraints(conn, "meta")["sync_info"]
         assert migrations.migrate(conn) == []
 
     # The rebuilt file opens and takes upserts of stored keys, one row per key.
@@ -107,9 +109,68 @@ def test_migration_8_keeps_every_row_and_drops_the_key_indexes(db_path: str) -> 
         assert (report.rows, report.shared) == (len(before["scheduled_events"]), 0)
 
 
-def test_only_raw_tables_go_without_an_enforced_key(conn: duckdb.DuckDBPyConnection) -> None:
+def _with_key_index(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """Recreate the (empty) table as the DDL before issue 17 made it: with its PRIMARY KEY."""
+    new = migrations.create_table_sql(spec)
+    keys = ", ".join(ident(k) for k in spec.primary_key)
+    conn.execute(f"DROP TABLE {spec.qualified_name}")
+    conn.execute(f"{new[:-2]},\n  PRIMARY KEY ({keys})\n)")
+
+
+def test_migration_10_keeps_invitee_sync_and_drops_its_key_index(db_path: str) -> None:
+    """One row per event, meta.invitee_sync grows with the history: its key index had to be
+    held in memory by every invitee write, which a 1M-event warehouse's daily sync could not
+    do under the DuckDB memory cap (an out-of-memory error)."""
+    with database.connection(db_path) as conn:
+        migrations.migrate(conn, migrations=[m for m in migrations.MIGRATIONS if m.version < 10])
+        _with_key_index(conn, rt.INVITEE_SYNC)
+        conn.execute(
+            "INSERT INTO meta.invitee_sync SELECT 'https://api.calendly.com/scheduled_events/E' "
+            "|| i, TIMESTAMPTZ '2026-01-01 00:00:00+00' + i * INTERVAL 1 HOUR, NULL "
+            "FROM range(5) t(i)"
+        )
+        before = conn.execute("SELECT * FROM meta.invitee_sync ORDER BY ALL").fetchall()
+        assert "PRIMARY KEY" in _constraints(conn, "meta")["invitee_sync"]
+
+        assert migrations.migrate(conn) == [10]
+
+        assert conn.execute("SELECT * FROM meta.invitee_sync ORDER BY ALL").fetchall() == before
+        assert _constraints(conn, "meta")["invitee_sync"] == {"NOT NULL"}
+
+
+def test_daily_activity_loses_its_key_index_and_keeps_its_rows(db_path: str) -> None:
+    """Analytics tables are not migrated but reconciled with their specs as the warehouse
+    opens; one per user and day, `daily_activity` is rebuilt without its index, rows kept."""
+    daily = ANALYTICS["daily_activity"]
+    with database.connection(db_path) as conn:
+        migrations.migrate(conn)
+        _with_key_index(conn, daily)
+        values = ", ".join(f"{VALUE_OF[c.type]} AS {ident(c.name)}" for c in daily.columns)
+        conn.execute(
+            f"INSERT INTO {daily.qualified_name} BY NAME SELECT {values} FROM range(4) t(i)"
+        )
+        before = conn.execute(f"SELECT * FROM {daily.qualified_name} ORDER BY ALL").fetchall()
+        assert migrations.has_key_index(conn, daily)
+
+        migrations.migrate(conn)
+
+        assert not migrations.has_key_index(conn, daily)
+        assert (
+            conn.execute(f"SELECT * FROM {daily.qualified_name} ORDER BY ALL").fetchall() == before
+        )
+        assert all(  # every other analytics table keeps its index
+            migrations.has_key_index(conn, spec) for spec in ANALYTICS.values() if spec is not daily
+        )
+
+
+def test_tables_that_grow_with_the_history_go_without_an_enforced_key(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    growing = {"invitee_sync", "daily_activity"}
     assert not any(key_enforced(spec) for spec in rt.RAW_TABLES)
-    assert all(key_enforced(spec) for spec in rt.META_TABLES if spec.primary_key)
+    for spec in (*rt.META_TABLES, *ANALYTICS.values()):
+        if spec.primary_key:
+            assert key_enforced(spec) == (spec.name not in growing), spec.qualified_name
     for spec in rt.RAW_TABLES:
         not_null = {
             name
@@ -196,16 +257,23 @@ def test_a_re_read_leaves_unchanged_rows_in_place(conn: duckdb.DuckDBPyConnectio
     assert {r[3] for r in rows} == {later}  # every row read again says when
 
 
-def test_every_raw_table_has_a_unique_key_check() -> None:
-    covered = [
+def test_every_table_without_a_key_index_has_a_unique_key_check() -> None:
+    checks = (
+        (asset_checks.org_unique_keys, asset_checks.ORG_KEYS),
+        (asset_checks.event_unique_keys, asset_checks.EVENT_KEYS),
+        (asset_checks.analytics_unique_keys, asset_checks.ANALYTICS_KEYS),
+    )
+    covered = []
+    for check, tables_of in checks:
+        assert {key.asset_key for key in check.check_keys} == set(tables_of)
+        covered += [spec.qualified_name for tables in tables_of.values() for spec in tables]
+    unkeyed = [
         spec.qualified_name
-        for check in (asset_checks.org_unique_keys, asset_checks.event_unique_keys)
-        for key in check.check_keys
-        for spec in {**asset_checks.ORG_TABLES, **asset_checks.EVENT_TABLES}.get(
-            key.asset_key, (rt.MEMBERSHIP_SNAPSHOTS,)
-        )
+        for spec in (*rt.RAW_TABLES, *rt.META_TABLES, *ANALYTICS.values())
+        if spec.primary_key and not key_enforced(spec)
     ]
-    assert sorted(covered) == sorted(spec.qualified_name for spec in rt.RAW_TABLES)
+    assert sorted(covered) == sorted(unkeyed)
+    assert {"meta.invitee_sync", "analytics.daily_activity"} <= set(unkeyed)
 
 
 def test_unique_key_check_fails_on_a_shared_key_in_a_dagster_run(db_path: str) -> None:
