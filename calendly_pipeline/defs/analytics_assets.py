@@ -2,7 +2,8 @@
 
 One multi-asset reads the raw tables once and writes every analytics table in one transaction,
 so the dashboard never sees seat counts from one sync next to adoption from another. Events are
-read a month at a time (`transforms.summary`), so memory does not grow with the history stored.
+read half a month at a time (`transforms.summary`), so memory does not grow with the history
+stored.
 """
 
 from collections.abc import Iterator
@@ -105,7 +106,7 @@ class _Rebuilt:
 
 
 def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebuilt:
-    """Read the raw tables, reduce the events a month at a time and write every analytics
+    """Read the raw tables, reduce the events half a month at a time and write every analytics
     table, inside the caller's transaction."""
     daily_spec = SPECS["daily_activity"]
     months: list[date] = []
@@ -121,17 +122,30 @@ def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebui
         tables={},
     )
 
-    def write_daily(frame: pd.DataFrame) -> None:
-        """A chunk's rows span one UTC month; only rows that changed since the last sync are
-        written, so a daily sync rewrites the trailing days, not the whole history."""
-        if not frame.empty:
+    pending: list[pd.DataFrame] = []  # the daily rows of the month being read
+
+    def flush() -> None:
+        """A month's rows are written together, only those that changed since the last sync,
+        so a daily sync rewrites the trailing days, not the whole history."""
+        if pending:
+            frame = pd.concat(pending, ignore_index=True)
+            pending.clear()
             months.append(writes.replace_month(conn, daily_spec, frame, "activity_date"))
             built.daily_sample = frame.tail(PREVIEW_ROWS)
+
+    def write_daily(frame: pd.DataFrame) -> None:
+        """A chunk's rows span half a UTC month, and the two halves of a month come in turn."""
+        if frame.empty:
+            return
+        if pending and _month(pending[0]) != _month(frame):
+            flush()
+        pending.append(frame)
 
     frames = reads.raw_frames(conn, tables=SMALL_TABLES)
     frames["event_coverage"] = coverage.event_coverage(conn)
     chunks = reads.event_chunks(conn, EVENT_CHUNK_COLUMNS)
     summary = summarize_chunks(frames, chunks, config, built.as_of, write_daily)
+    flush()
     writes.keep_months(conn, daily_spec, "activity_date", months)
     built.daily_rows = reads.row_count(conn, daily_spec)
     # While the invitee history fills in, invitee-revealed feature rows say how far back.
@@ -152,6 +166,11 @@ def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebui
         },
     )
     return built
+
+
+def _month(daily: pd.DataFrame) -> tuple[int, int]:
+    first = pd.Timestamp(daily["activity_date"].min())
+    return first.year, first.month
 
 
 def _unknown_value_warnings(

@@ -86,7 +86,7 @@ def summarize_chunks(
         summary = part if summary is None else summary.merge(part)
     if summary is None:
         raise ValueError("no chunk of events to summarize (an empty table is one empty chunk)")
-    return with_org_uses(summary, frames, config, as_of)
+    return with_org_uses(summary.expanded(), frames, config, as_of)
 
 
 def tables_from_summary(

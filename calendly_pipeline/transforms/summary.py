@@ -3,9 +3,10 @@
 A year of a 2,000-seat organization is a million events and more invitees: as pandas frames they
 outgrow a sync's memory budget, and a daily sync would need more memory every day. Every
 analytics figure that reads events is a count, minimum or maximum over them, so the model reads
-the events in chunks (a calendar month of start times, with all their hosts and invitees), reduces
-each chunk to an `EventSummary` and merges the summaries. Daily activity rows are final per chunk:
-a chunk holds whole UTC days, so the caller can write them and drop them.
+the events in chunks (half a calendar month of start times, with all their hosts and
+invitees), reduces each chunk to an `EventSummary` and merges the summaries. Daily activity
+rows are final per chunk: a chunk holds whole UTC days, so the caller can write them and drop
+them.
 """
 
 from __future__ import annotations
@@ -86,19 +87,47 @@ class EventSummary:
     daily: pd.DataFrame  # activity.DAILY_ACTIVITY_COLUMNS: final rows for the chunk's days
 
     def merge(self, other: EventSummary) -> EventSummary:
+        """The two folded into one, its repeated strings held as categories (`expanded` turns
+        them back): a summary has users x months rows, and each chunk brings its own copies
+        of the same user URIs, so as strings it grew with the history by tens of MiB."""
         return EventSummary(
-            uses=_merge_uses(self.uses, other.uses),
-            signals=_latest_signals(pd.concat([self.signals, other.signals], ignore_index=True)),
-            meetings=pd.concat([self.meetings, other.meetings], ignore_index=True)
-            .groupby(["cutoff", "user_uri"], as_index=False, sort=False)
-            .sum(),
+            uses=_compact(_merge_uses(self.uses, other.uses)),
+            signals=_compact(
+                _latest_signals(pd.concat([self.signals, other.signals], ignore_index=True))
+            ),
+            meetings=_compact(
+                pd.concat([self.meetings, other.meetings], ignore_index=True)
+                .groupby(["cutoff", "user_uri"], as_index=False, sort=False, observed=True)
+                .sum()
+            ),
             type_outcomes=self.type_outcomes.add(other.type_outcomes, fill_value=0).astype("int64"),
             daily=self.daily.iloc[0:0],  # final per chunk: written by the caller, never merged
+        )
+
+    def expanded(self) -> EventSummary:
+        """The same summary with the columns `merge` made categories as strings again, the
+        dtypes the analytics tables are built from."""
+        return replace(
+            self,
+            uses=_expanded(self.uses),
+            signals=_expanded(self.signals),
+            meetings=_expanded(self.meetings),
         )
 
     def without_daily(self) -> EventSummary:
         """The same summary with its daily rows dropped once the caller has written them."""
         return replace(self, daily=self.daily.iloc[0:0])
+
+
+_REPEATED = ("user_uri", "feature", "source")  # the string columns a summary repeats
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: "category" for c in _REPEATED if c in frame.columns})
+
+
+def _expanded(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: "str" for c in _REPEATED if c in frame.columns})
 
 
 def _latest_signals(signals: pd.DataFrame) -> pd.DataFrame:
@@ -108,7 +137,9 @@ def _latest_signals(signals: pd.DataFrame) -> pd.DataFrame:
     month = signals["ts"].dt.tz_localize(None).to_numpy().astype("datetime64[M]")
     return (
         signals.assign(_m=month)
-        .groupby(["user_uri", "source", "priority", "_m"], as_index=False, sort=False)["ts"]
+        .groupby(
+            ["user_uri", "source", "priority", "_m"], as_index=False, sort=False, observed=True
+        )["ts"]
         .max()[SIGNAL_COLUMNS]
     )
 
@@ -234,7 +265,7 @@ _USE_DTYPES = {
 def _merge_uses(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     both = pd.concat([a, b], ignore_index=True)
     return (
-        both.groupby(["user_uri", "feature", "month"], as_index=False, sort=False)
+        both.groupby(["user_uri", "feature", "month"], as_index=False, sort=False, observed=True)
         .agg(
             first_used_at=("first_used_at", "min"),
             last_used_at=("last_used_at", "max"),
