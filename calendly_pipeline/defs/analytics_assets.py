@@ -2,7 +2,7 @@
 
 One multi-asset reads the raw tables once and writes every analytics table in one transaction,
 so the dashboard never sees seat counts from one sync next to adoption from another. Events are
-read half a month at a time (`transforms.summary`), so memory does not grow with the history
+read ten days at a time (`transforms.summary`), so memory does not grow with the history
 stored.
 """
 
@@ -106,7 +106,7 @@ class _Rebuilt:
 
 
 def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebuilt:
-    """Read the raw tables, reduce the events half a month at a time and write every analytics
+    """Read the raw tables, reduce the events ten days at a time and write every analytics
     table, inside the caller's transaction."""
     daily_spec = SPECS["daily_activity"]
     months: list[date] = []
@@ -134,7 +134,7 @@ def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebui
             built.daily_sample = frame.tail(PREVIEW_ROWS)
 
     def write_daily(frame: pd.DataFrame) -> None:
-        """A chunk's rows span half a UTC month, and the two halves of a month come in turn."""
+        """A chunk's rows span a third of a UTC month, and a month's thirds come in turn."""
         if frame.empty:
             return
         if pending and _month(pending[0]) != _month(frame):

@@ -94,30 +94,31 @@ def event_chunks(
     conn: duckdb.DuckDBPyConnection,
     columns: Mapping[str, Sequence[str]],
 ) -> Iterator[dict[str, pd.DataFrame]]:
-    """The events half a calendar month (UTC) of `start_time` at a time (days 1-15, then 16 to
-    the end), each with all its hosts and invitees, keyed like `raw_frames`: the model's memory
-    then follows half a month, not the history (a month of a 2,000-seat organization's events
-    and invitees is ~100 MiB as pandas frames). In order, so a month's two halves come one after
-    the other. `columns` picks the columns per table. No events at all is one empty chunk."""
+    """The events a third of a calendar month (UTC) of `start_time` at a time (days 1-10, 11-20,
+    then 21 to the end), each with all its hosts and invitees, keyed like `raw_frames`: the
+    model's memory then follows ten days of events, not the history (a month of a 2,000-seat
+    organization's events and invitees is ~100 MiB as pandas frames). In order, so a month's
+    thirds come one after the other. `columns` picks the columns per table. No events at all is
+    one empty chunk."""
     events = table_ref(SCHEDULED_EVENTS)
-    half = (
+    third = (
         "date_trunc('month', start_time) + "
-        "CASE WHEN day(start_time) > 15 THEN INTERVAL 15 DAY ELSE INTERVAL 0 DAY END"
+        "to_days(CAST(least((day(start_time) - 1) // 10, 2) * 10 AS INTEGER))"
     )
-    halves = [
+    thirds = [
         row[0]
         for row in _utc(conn)
-        .execute(f"SELECT DISTINCT {half} AS h FROM {events} ORDER BY h NULLS LAST")
+        .execute(f"SELECT DISTINCT {third} AS t FROM {events} ORDER BY t NULLS LAST")
         .fetchall()
     ]
-    in_half = f"{half} IS NOT DISTINCT FROM ?"
-    of_events = f"event_uri IN (SELECT uri FROM {events} WHERE {in_half})"
-    for start in halves or [None]:
+    in_third = f"{third} IS NOT DISTINCT FROM ?"
+    of_events = f"event_uri IN (SELECT uri FROM {events} WHERE {in_third})"
+    for start in thirds or [None]:
         yield {
             spec.name: read_table(
                 conn,
                 spec,
-                in_half if spec is SCHEDULED_EVENTS else of_events,
+                in_third if spec is SCHEDULED_EVENTS else of_events,
                 [start],
                 columns=columns.get(spec.name),
             )

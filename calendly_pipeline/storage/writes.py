@@ -161,7 +161,14 @@ def _replace(
         params = params if changed else []
         if key_enforced(spec):
             return run(conn, f"INSERT OR REPLACE INTO {target} BY NAME {rows}", params)[0][0]
-        return _rewrite_changed(conn, spec, f"({rows})", params)
+        if not changed:
+            return _rewrite_changed(conn, spec, f"({rows})")
+        # `rows` holds only the rows that differ from the stored ones already: they replace
+        # theirs. No temporary tables: a long transaction (the analytics rebuild, a month at a
+        # time) would keep every one of them until it commits.
+        run(conn, f"DELETE FROM {target} AS t WHERE EXISTS "
+                  f"(SELECT 1 FROM ({rows}) AS f WHERE {_same_key(spec)})", params)  # fmt: skip
+        return run(conn, f"INSERT INTO {target} BY NAME {rows}", params)[0][0]
 
 
 # Columns our sync stamps on every row it writes: a row whose other columns are unchanged gets
@@ -169,9 +176,7 @@ def _replace(
 STAMPS = ("synced_at",)
 
 
-def _rewrite_changed(
-    conn: duckdb.DuckDBPyConnection, spec: TableSpec, rows: str, params: list[Any]
-) -> int:
+def _rewrite_changed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, rows: str) -> int:
     """Write `rows` (one per key) into a table whose key DuckDB does not hold: rows that differ
     from the stored row with their key (or are new) are deleted and inserted; the others only
     get their `STAMPS` updated in place. Returns the rows written (`rows`' count).
@@ -187,7 +192,7 @@ def _rewrite_changed(
     new = ident(f"_calendly_new_{next(_names)}")
     changed = ident(f"_calendly_changed_{next(_names)}")
     same_key = _same_key(spec)
-    run(conn, f"CREATE TEMP TABLE {new} AS {rows}", params)
+    run(conn, f"CREATE TEMP TABLE {new} AS {rows}")
     try:
         run(
             conn,

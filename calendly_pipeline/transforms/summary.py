@@ -3,7 +3,7 @@
 A year of a 2,000-seat organization is a million events and more invitees: as pandas frames they
 outgrow a sync's memory budget, and a daily sync would need more memory every day. Every
 analytics figure that reads events is a count, minimum or maximum over them, so the model reads
-the events in chunks (half a calendar month of start times, with all their hosts and
+the events in chunks (a third of a calendar month of start times, with all their hosts and
 invitees), reduces each chunk to an `EventSummary` and merges the summaries. Daily activity
 rows are final per chunk: a chunk holds whole UTC days, so the caller can write them and drop
 them.
