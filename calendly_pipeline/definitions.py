@@ -43,7 +43,7 @@ def build_defs(
     defaults: dict[str, dg.ConfigurableResource] = {
         "calendly": CalendlyResource.from_env(),
         "duckdb": Warehouse(
-            database=settings.database, memory_limit_mib=settings.duckdb_memory_mib
+            database=settings.database, duckdb_memory_mib=settings.duckdb_memory_mib
         ),
         "sync_settings": SyncSettings.from_settings(settings),
     }

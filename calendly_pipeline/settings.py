@@ -83,6 +83,14 @@ WHOLE_NUMBERS: dict[str, tuple[str, int, int]] = {
 }
 
 
+def check_whole_numbers(values: object) -> None:
+    """Check the `WHOLE_NUMBERS` fields `values` has (a resource edited in the Launchpad) with
+    the bounds the environment's values are checked with: one line naming the field."""
+    for field, (_, default, least) in WHOLE_NUMBERS.items():
+        if hasattr(values, field):
+            number(field, getattr(values, field), default, minimum=least)
+
+
 def pii_mode(name: str, value: str) -> str:
     """How invitee personal data is stored: one of PII_MODES, else one line naming `name`."""
     if value not in PII_MODES:

@@ -137,7 +137,8 @@ def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebui
         """A chunk's rows span a third of a UTC month, and a month's thirds come in turn."""
         if frame.empty:
             return
-        if pending and _month(pending[0]) != _month(frame):
+        month = writes.month_start(frame, "activity_date")
+        if pending and writes.month_start(pending[0], "activity_date") != month:
             flush()
         pending.append(frame)
 
@@ -166,11 +167,6 @@ def _rebuild(conn: Any, config: UtilizationConfig, trailing_days: int) -> _Rebui
         },
     )
     return built
-
-
-def _month(daily: pd.DataFrame) -> tuple[int, int]:
-    first = pd.Timestamp(daily["activity_date"].min())
-    return first.year, first.month
 
 
 def _unknown_value_warnings(

@@ -124,9 +124,7 @@ class SyncSettings(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Values edited in the Launchpad are checked as the run starts, before any step, with
         the bounds the environment's are checked with: one line naming the field."""
-        for field, (_, default, least) in settings.WHOLE_NUMBERS.items():
-            if field in type(self).model_fields:
-                number(field, getattr(self, field), default, minimum=least)
+        settings.check_whole_numbers(self)
         self.validated_pii_mode()
         number("seats_purchased", self.seats_purchased, 0, minimum=0)
 

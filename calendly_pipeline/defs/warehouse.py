@@ -15,7 +15,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from calendly_pipeline.settings import DUCKDB_MEMORY_MIB, WHOLE_NUMBERS, duckdb_database, number
+from calendly_pipeline.settings import DUCKDB_MEMORY_MIB, check_whole_numbers, duckdb_database
 from calendly_pipeline.storage import database, migrations
 
 _migrated: set[str] = set()
@@ -30,7 +30,7 @@ def active_database() -> str:
 class Warehouse(DuckDBResource):
     """The pipeline's DuckDB database (`CALENDLY_DUCKDB_PATH`, default data/calendly.duckdb)."""
 
-    memory_limit_mib: int = Field(
+    duckdb_memory_mib: int = Field(
         default=DUCKDB_MEMORY_MIB,
         description="DuckDB's memory cap, MiB (`CALENDLY_DUCKDB_MEMORY_MIB`): above it DuckDB "
         "evicts the blocks it has read and spills to disk, so a sync's memory does not grow with "
@@ -38,8 +38,7 @@ class Warehouse(DuckDBResource):
     )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        _, default, least = WHOLE_NUMBERS["duckdb_memory_mib"]
-        number("memory_limit_mib", self.memory_limit_mib, default, minimum=least)
+        check_whole_numbers(self)
         # Each run's steps then say which warehouse they wrote (`active_database`), even when
         # the Launchpad points this run at another file than the environment does.
         global _active
@@ -47,7 +46,7 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with database.connection(self.database, memory_limit_mib=self.memory_limit_mib) as conn:
+        with database.connection(self.database, memory_limit_mib=self.duckdb_memory_mib) as conn:
             if self.database not in _migrated:
                 migrations.migrate(conn)
                 _migrated.add(self.database)

@@ -192,7 +192,7 @@ def _rewrite_changed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, rows: str
     new = ident(f"_calendly_new_{next(_names)}")
     changed = ident(f"_calendly_changed_{next(_names)}")
     same_key = _same_key(spec)
-    run(conn, f"CREATE TEMP TABLE {new} AS {rows}")
+    written = run(conn, f"CREATE TEMP TABLE {new} AS {rows}")[0][0]
     try:
         run(
             conn,
@@ -216,7 +216,7 @@ def _rewrite_changed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, rows: str
                 f"WHERE {same_key} AND ({stale}) AND NOT EXISTS "
                 f"(SELECT 1 FROM {changed} AS c WHERE {_same_key(spec, 'c')})",
             )
-        return run(conn, f"SELECT count(*) FROM {new}")[0][0]
+        return written
     finally:
         # In an aborted transaction these fail too; its ROLLBACK drops the tables anyway.
         with suppress(duckdb.Error):
@@ -294,11 +294,16 @@ def replace_month(
     """`replace_window(only_changed=True)` over the calendar month of `df`'s rows (all in one
     month, else it raises), for tables rewritten a month at a time. Returns the month's first
     day, for `keep_months`."""
-    first = pd.Timestamp(df[column].min())
-    start = date(first.year, first.month, 1)
+    start = month_start(df, column)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
     replace_window(conn, spec, df, column, start, end, only_changed=True)
     return start
+
+
+def month_start(df: pd.DataFrame, column: str) -> date:
+    """The first day of the calendar month of `df`'s earliest `column`."""
+    first = pd.Timestamp(df[column].min())
+    return date(first.year, first.month, 1)
 
 
 def keep_months(
