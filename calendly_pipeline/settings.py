@@ -61,6 +61,9 @@ def number(name: str, raw: object, default: N, *, minimum: N, inclusive: bool = 
 PARTITIONS_START = date(2024, 1, 1)
 # User-scope webhooks change rarely and cost one request per seat (docs/scaling.md).
 USER_WEBHOOKS_EVERY_DAYS = 7
+# Routing-form submissions are read whole this often; runs in between read each form's newest
+# ones only (docs/scaling.md): the whole list grows with the history, a day's does not.
+SUBMISSIONS_EVERY_DAYS = 30
 TRAILING_DAYS = 7
 FORWARD_DAYS = 30
 HISTORY_DAYS = 365
@@ -78,6 +81,7 @@ WHOLE_NUMBERS: dict[str, tuple[str, int, int]] = {
     "trailing_days": ("CALENDLY_TRAILING_DAYS", TRAILING_DAYS, 1),
     "forward_days": ("CALENDLY_FORWARD_DAYS", FORWARD_DAYS, 0),
     "user_webhooks_every_days": ("CALENDLY_USER_WEBHOOKS_EVERY_DAYS", USER_WEBHOOKS_EVERY_DAYS, 0),
+    "submissions_every_days": ("CALENDLY_SUBMISSIONS_EVERY_DAYS", SUBMISSIONS_EVERY_DAYS, 0),
     "invitee_requests_per_run": ("CALENDLY_INVITEE_REQUESTS_PER_RUN", INVITEE_REQUESTS_PER_RUN, 1),
     "duckdb_memory_mib": ("CALENDLY_DUCKDB_MEMORY_MIB", DUCKDB_MEMORY_MIB, 32),
 }
@@ -119,6 +123,7 @@ class Settings:
     invitee_pii: str = "hash"
     seats_purchased: int | None = None
     user_webhooks_every_days: int = USER_WEBHOOKS_EVERY_DAYS
+    submissions_every_days: int = SUBMISSIONS_EVERY_DAYS
     invitee_requests_per_run: int = INVITEE_REQUESTS_PER_RUN
     duckdb_memory_mib: int = DUCKDB_MEMORY_MIB
 

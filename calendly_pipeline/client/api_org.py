@@ -4,13 +4,15 @@ Each endpoint knows its path, its query and its page size. The lists the API off
 parent (hosts per event type, submissions per form, webhooks per group or user) cost one request
 per parent, so they are read on the client's pool and only where they can hold something new
 (docs/scaling.md, "Organization data at its minimum"): a solo type's host is derived from the
-type and the roster, and user-scope webhooks are read only when the caller passes the users.
+type and the roster, user-scope webhooks are read only when the caller passes the users, and a
+form's submissions can be read newest first down to a time the caller gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from calendly_pipeline.client.api_base import Endpoints
@@ -110,9 +112,13 @@ class OrganizationEndpoints(Endpoints):
             "/event_types", HOSTS, "event_type", lambda t: _sole_host(t, roster)
         )
 
-    def routing_forms_with_submissions(self) -> Family:
-        """Routing forms and their submissions (one request per form: no other way)."""
-        return self._with_children("/routing_forms", SUBMISSIONS, "form")
+    def routing_forms_with_submissions(self, since: Mapping[str, datetime] | None = None) -> Family:
+        """Routing forms and their submissions (at least one request per form: no other way).
+
+        A form in `since` (form URI -> time) is read newest first and only down to that time
+        (`newest_until`); the others whole.
+        """
+        return self._with_children("/routing_forms", SUBMISSIONS, "form", since=since or {})
 
     def webhooks(self, groups: Iterable[str], users: Iterable[str] = ()) -> Children:
         """Webhook subscriptions at organization scope, then per group and per user (the API
@@ -131,11 +137,17 @@ class OrganizationEndpoints(Endpoints):
         return self.client.paginate(path, {"organization": self.organization, **params}, count)
 
     def _with_children(
-        self, parent_path: str, child_path: str, child_param: str, derive: Derive | None = None
+        self,
+        parent_path: str,
+        child_path: str,
+        child_param: str,
+        derive: Derive | None = None,
+        since: Mapping[str, datetime] | None = None,
     ) -> Family:
         """Org-scope parents, then each parent's children; `derive` spares the request of a
-        parent whose children follow from the parent itself. A malformed parent (no URI) is
-        returned for the caller to reject, and not asked for children."""
+        parent whose children follow from the parent itself, `since` reads a parent's children
+        newest first down to a time. A malformed parent (no URI) is returned for the caller to
+        reject, and not asked for children."""
         parents = list(self._org_list(parent_path))
         listed: list[tuple[str, dict[str, str]]] = []
         derived: list[Item] = []
@@ -147,17 +159,28 @@ class OrganizationEndpoints(Endpoints):
                 listed.append((p["uri"], {child_param: p["uri"]}))
             else:
                 derived += known
-        children = self._fan_out(child_path, listed)
+        children = self._fan_out(child_path, listed, since or {})
         return Family(parents, Children(children.items + derived, children.refused))
 
-    def _fan_out(self, path: str, parents: list[tuple[str, dict[str, str]]]) -> Children:
+    def _fan_out(
+        self,
+        path: str,
+        parents: list[tuple[str, dict[str, str]]],
+        since: Mapping[str, datetime] | None = None,
+    ) -> Children:
         """Children listed one parent at a time on the client's pool, each parent given as
-        (its URI, the query that lists its children). A 403 or 404 for one parent is reported
-        in `refused`; a plan gate, a missing OAuth scope or any other failure raises."""
+        (its URI, the query that lists its children); a parent in `since` newest first, down to
+        its time. A 403 or 404 for one parent is reported in `refused`; a plan gate, a missing
+        OAuth scope or any other failure raises."""
+        since = since or {}
 
         def read(parent: tuple[str, dict[str, str]]) -> list[Item] | CalendlyError:
+            uri, params = parent
             try:
-                return list(self.client.paginate(path, parent[1], count=PAGE))
+                if uri not in since:
+                    return list(self.client.paginate(path, params, count=PAGE))
+                newest = self.client.paginate(path, {**params, "sort": NEWEST}, count=PAGE)
+                return list(newest_until(newest, since[uri]))
             except (PlanFeatureUnavailable, InsufficientScope):
                 raise
             except (PermissionDenied, NotFound) as exc:
@@ -171,6 +194,44 @@ class OrganizationEndpoints(Endpoints):
             else:
                 items += page
         return Children(items, refused)
+
+
+NEWEST = "created_at:desc"
+
+
+def newest_until(items: Iterable[Item], since: datetime) -> Iterator[Item]:
+    """`items` listed newest first (`NEWEST`), up to the first one created before `since`.
+
+    Stopping early is safe only once the list has shown it is newest first (a `created_at`
+    below the one before it): a server that ignores `sort` serves the oldest first, and one
+    item older than `since` says nothing about the order. Until then every item is yielded;
+    a `created_at` above the one before it (an ignored `sort`, a page shifting under the
+    reader) or one that is not a time makes the rest be read to the end, as a whole read
+    would.
+    """
+    previous: datetime | None = None
+    ordered, descending = True, False
+    for item in items:
+        created = _created(item) if ordered else None
+        if ordered:
+            if created is None or (previous is not None and created > previous):
+                ordered = False
+            else:
+                descending = descending or (previous is not None and created < previous)
+                if descending and created < since:
+                    return
+        previous = created
+        yield item
+
+
+def _created(item: Item) -> datetime | None:
+    """An item's `created_at` as an aware time; None when it has none that parses."""
+    raw = item.get("created_at") if isinstance(item, dict) else None
+    try:
+        created = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    return created if created is not None and created.tzinfo is not None else None
 
 
 def _sole_host(event_type: Item, roster: Mapping[str, Member]) -> list[Item] | None:

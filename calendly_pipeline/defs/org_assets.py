@@ -33,6 +33,17 @@ from calendly_pipeline.transforms.flatten import Rejects
 
 ORG_GROUP = "calendly_org"
 USER_WEBHOOKS = "webhook_subscriptions/user"
+# Parts of meta.collection_reads: the last whole read of the submissions, and the last read.
+SUBMISSIONS_WHOLE = "routing_form_submissions"
+SUBMISSIONS_NEWEST = "routing_form_submissions/newest"
+
+
+@dataclass(frozen=True)
+class NewestRead:
+    """A run that read each parent's children newest first, down to `since`."""
+
+    since: datetime
+    parents: list[str]  # the parents whose children were read (refused ones are not)
 
 
 @dataclass
@@ -49,6 +60,7 @@ class Source:
     # stored rows the write keeps.
     read: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    newest: NewestRead | None = None
 
     def kept(self, spec: TableSpec, children: Children) -> list[Item]:
         """The children read; each parent whose list was refused is set aside against `spec`."""
@@ -79,7 +91,7 @@ class Collection:
     # Extra bookkeeping in the same transaction (e.g. meta.sync_info for the organization).
     after_write: Callable[[Any, CalendlyResource, tuple[pd.DataFrame, ...]], None] | None = None
     # Writes a run that skipped a part (`Source.skipped`): the stored rows of that part stay.
-    write_partial: Callable[[Any, TableSpec, pd.DataFrame], None] | None = None
+    write_partial: Callable[[Any, TableSpec, pd.DataFrame, Source], None] | None = None
 
 
 def _roster(source: Source) -> tuple[list[Item], list[Item]]:
@@ -101,9 +113,42 @@ def _event_types(source: Source) -> tuple[list[Item], list[Item]]:
 
 
 def _routing_forms(source: Source) -> tuple[list[Item], list[Item]]:
-    """Routing forms and their submissions; a form refused since it was listed is set aside."""
-    forms = source.api.routing_forms_with_submissions()
+    """Routing forms and their submissions; a form refused since it was listed is set aside.
+
+    The submissions grow with the history, so they are read whole only every
+    `submissions_every_days`; a run in between reads each stored form's newest ones, back to
+    `trailing_days` before the last read (a form with none stored is read whole).
+    """
+    with source.db.get_connection() as conn:
+        whole = collection_reads.last_read(conn, SUBMISSIONS_WHOLE)
+        last = collection_reads.last_read(conn, SUBMISSIONS_NEWEST) or whole
+        stored = reads.distinct_values(conn, rt.ROUTING_FORM_SUBMISSIONS, "routing_form")
+    every = source.settings.submissions_every()
+    due = whole is None or last is None or source.as_of - whole >= every
+    since = None if due else min(last, source.as_of) - source.settings.trailing()
+    forms = source.api.routing_forms_with_submissions(dict.fromkeys(stored, since) if since else {})
+    source.read.append(SUBMISSIONS_NEWEST)
+    if since is None:
+        source.read.append(SUBMISSIONS_WHOLE)
+    else:
+        refused = {r.parent for r in forms.children.refused}
+        listed = [p.get("uri") for p in forms.parents if isinstance(p, dict)]
+        read = [uri for uri in listed if isinstance(uri, str) and uri not in refused]
+        source.newest = NewestRead(since, read)
+        source.skipped.append(f"{SUBMISSIONS_WHOLE} created before {since:%Y-%m-%d %H:%M} UTC")
     return forms.parents, source.kept(rt.ROUTING_FORM_SUBMISSIONS, forms.children)
+
+
+def _newest_submissions(conn: Any, spec: TableSpec, frame: pd.DataFrame, source: Source) -> None:
+    """The forms replaced; of the submissions, those a newest-first read saw (older ones
+    stay until the next whole read)."""
+    newest = source.newest
+    if spec is not rt.ROUTING_FORM_SUBMISSIONS or newest is None:
+        writes.replace_all(conn, spec, frame)
+        return
+    writes.replace_since(
+        conn, spec, frame, "created_at", newest.since, "routing_form", newest.parents
+    )
 
 
 def _webhooks(source: Source) -> tuple[list[Item]]:
@@ -119,7 +164,7 @@ def _webhooks(source: Source) -> tuple[list[Item]]:
     return (source.kept(rt.WEBHOOK_SUBSCRIPTIONS, source.api.webhooks(groups, users)),)
 
 
-def _webhooks_but_users(conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
+def _webhooks_but_users(conn: Any, spec: TableSpec, frame: pd.DataFrame, _: Source) -> None:
     """Organization and group hooks replaced; the stored user-scope hooks stay until due."""
     writes.replace_children(conn, spec, frame, "scope", ["organization", "group"])
 
@@ -204,8 +249,11 @@ COLLECTIONS: tuple[Collection, ...] = (
     ),
     Collection(
         name="routing_forms",
-        description="Routing forms and their submissions (one request per form).",
+        description="Routing forms and their submissions (a request per form at least); "
+        "submissions are read whole every `submissions_every_days` days, and each run in "
+        "between reads every form's newest ones.",
         fetch=_routing_forms,
+        write_partial=_newest_submissions,
         flatten=(flatten.routing_forms, flatten.routing_form_submissions),
         specs=(rt.ROUTING_FORMS, rt.ROUTING_FORM_SUBMISSIONS),
         plan_feature="routing forms",
@@ -277,7 +325,7 @@ def _write(
     with duckdb.get_connection() as conn, writes.transaction(conn):
         for spec, frame in zip(collection.specs, frames, strict=True):
             if partial:
-                collection.write_partial(conn, spec, frame)
+                collection.write_partial(conn, spec, frame, source)
             else:
                 writes.replace_all(conn, spec, frame)
         for part in source.read:

@@ -48,6 +48,12 @@ class SyncSettings(dg.ConfigurableResource):
         "per seat); runs in between keep the stored ones. 0: every run (env "
         "CALENDLY_USER_WEBHOOKS_EVERY_DAYS).",
     )
+    submissions_every_days: int = Field(
+        default=settings.SUBMISSIONS_EVERY_DAYS,
+        description="Days between two whole reads of the routing-form submissions; runs in "
+        "between read each form's newest ones, back to `trailing_days` before the last read. "
+        "0: every run reads them whole (env CALENDLY_SUBMISSIONS_EVERY_DAYS).",
+    )
     idle_days: int = Field(default=60, description="Days without activity before a seat is idle.")
     grace_days: int = Field(default=30, description="New members are not idle for this many days.")
     seat_price_month: float | None = Field(
@@ -133,6 +139,9 @@ class SyncSettings(dg.ConfigurableResource):
 
     def user_webhooks_every(self) -> timedelta:
         return timedelta(days=self.user_webhooks_every_days)
+
+    def submissions_every(self) -> timedelta:
+        return timedelta(days=self.submissions_every_days)
 
     def trailing(self) -> timedelta:
         return timedelta(days=self.trailing_days)

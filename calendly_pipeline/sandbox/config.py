@@ -65,6 +65,7 @@ class FaultConfig:
     stuck_page_tokens: bool = False  # every token serves the first page again, with a new token
     string_collection: bool = False  # `collection` served as a JSON string, not a list
     understated_total: bool = False  # a first page announces `total_count: 1` (where it has one)
+    ignore_sort: bool = False  # `sort` is ignored: every list comes in its default order
     # Error messages (4xx/5xx, 429 included) echo the request's `Authorization` header.
     echo_token_in_errors: bool = False
     # The server's clock moves on by this many seconds with every API request, as a real

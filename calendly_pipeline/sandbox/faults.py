@@ -146,6 +146,8 @@ class Gate:
         f = self.faults
         query = parse_qs(scope["query_string"].decode("latin-1"))
         token = (query.get("page_token") or [""])[0]
+        if f.ignore_sort and query.pop("sort", None):
+            scope["query_string"] = urlencode(query, doseq=True).encode()
         if f.string_collection:
             return "string"
         if f.understated_total and not token:

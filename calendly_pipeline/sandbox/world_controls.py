@@ -14,6 +14,7 @@ from calendly_pipeline.sandbox.features import BIT, LOCATION_CODE
 from calendly_pipeline.sandbox.generate import (
     TIMEZONES,
     Invitation,
+    Submission,
     User,
     removal_entry,
     type_edit,
@@ -50,6 +51,7 @@ CONTROLS = (
     "send_invitation",
     "accept_invitation",
     "edit_event_type",
+    "submit_routing_form",
     "delete_event_data",
     "restore_event_data",
     "rename",
@@ -296,6 +298,18 @@ class OrgControls:
                     r.owner_kind, r.owner, r.updated_us = "membership", user.idx, self.now_us
                     user.group = r.group
             return self.uri("user", user.idx)
+
+    def submit_routing_form(self: World, form_uri: str) -> str:
+        """A visitor submits a routing form now and is routed to its event type (not booked
+        yet: no submitter)."""
+        with self.lock:
+            d = self.data
+            form = self.lookup("routing_form", form_uri)
+            if form is None:
+                raise ValueError(f"unknown routing form {form_uri!r}")
+            sub = Submission(len(d.submissions), form, self.now_us, -1, "event_type")
+            d.submissions.append(sub)
+            return self.uri("submission", sub.idx)
 
     def edit_event_type(self: World, event_type_uri: str, **fields: Any) -> None:
         unknown = set(fields) - EDITABLE_EVENT_TYPE_FIELDS

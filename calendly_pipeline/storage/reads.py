@@ -185,6 +185,16 @@ def member_user_uris(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def distinct_values(conn: duckdb.DuckDBPyConnection, spec: TableSpec, column: str) -> list[str]:
+    """The values `column` of `spec` holds (NULL aside), in a stable order: e.g. the parents
+    whose children are stored."""
+    col = ident(column)
+    rows = conn.execute(
+        f"SELECT DISTINCT {col} FROM {table_ref(spec)} WHERE {col} IS NOT NULL ORDER BY {col}"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def offboarded_since_previous_snapshot(
     conn: duckdb.DuckDBPyConnection, day: date
 ) -> list[dict[str, str]]:

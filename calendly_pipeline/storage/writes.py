@@ -360,6 +360,30 @@ def replace_children(
         return _replace(conn, spec, df, scope, [])
 
 
+def replace_since(
+    conn: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    df: pd.DataFrame,
+    column: str,
+    since: datetime,
+    parent_column: str,
+    parents: Iterable[str],
+) -> int:
+    """Write what a newest-first read of each parent's children down to `since` saw: of the
+    `parents` read, their rows with `column` at or after `since` are replaced by `df`; every
+    row of another parent (deleted, or refused since) goes; older rows stay. Returns rows
+    written."""
+    check_frame(spec, df, (*spec.primary_key, parent_column))
+    if column not in spec.column_names:
+        raise FrameMismatchError(f"{spec.qualified_name} has no column {column!r}")
+    with transaction(conn), registered(conn, _uri_frame(parents)) as read:
+        scope = (
+            f"t.{ident(column)} >= ? OR NOT EXISTS "
+            f"(SELECT 1 FROM {read} AS p WHERE p.uri = t.{ident(parent_column)})"
+        )
+        return _replace(conn, spec, df, scope, [since])
+
+
 @dataclass(frozen=True)
 class TimeWindow:
     """A re-read window: rows whose `column` lies in [start, end)."""

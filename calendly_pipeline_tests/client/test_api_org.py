@@ -4,6 +4,7 @@ counted by the client (`request_count`)."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from calendly_pipeline.client.api_org import (
@@ -13,6 +14,7 @@ from calendly_pipeline.client.api_org import (
     OrganizationEndpoints,
     Refused,
 )
+from calendly_pipeline.sandbox import FaultConfig
 from calendly_pipeline_tests.client.support import make_client
 
 
@@ -102,6 +104,43 @@ def test_routing_forms_come_with_every_submission(sandbox: Any) -> None:
         assert len(forms.parents) == counts["routing_forms"] > 0
         assert len(forms.children.items) == counts["submissions"]
         assert client.request_count - before == _pages(len(forms.parents)) + len(forms.parents)
+
+
+def test_a_forms_newest_submissions_are_read_down_to_a_time(own_sandbox: Any) -> None:
+    world = own_sandbox.world
+    form = world.uri("routing_form", 0)
+    for _ in range(150):  # the form's history outgrows a page (100)
+        world.submit_routing_form(form)
+    world.advance(days=1)
+    since = datetime.fromisoformat(world.advance(hours=1))
+    new = {world.submit_routing_form(form) for _ in range(30)}
+
+    def of_form(items: list[dict[str, Any]]) -> list[str]:
+        return [s["uri"] for s in items if s["routing_form"] == form]
+
+    with make_client(own_sandbox) as client:
+        api = _api(own_sandbox, client)
+        before = client.request_count
+        whole = api.routing_forms_with_submissions()
+        whole_asked = client.request_count - before
+        before = client.request_count
+        newest = api.routing_forms_with_submissions({form: since})
+        asked = client.request_count - before
+
+        # Down to `since`: the 30 new ones on the first page, the form's older pages unasked;
+        # the other forms are read whole.
+        assert set(of_form(newest.children.items)) == new
+        others = [s for s in newest.children.items if s["routing_form"] != form]
+        assert others == [s for s in whole.children.items if s["routing_form"] != form]
+        assert len(of_form(whole.children.items)) == 13 + 150 + 30
+        assert asked == whole_asked - 1
+
+        # A server that ignores `sort` serves the oldest first: all of it is read, not none.
+        own_sandbox.set_faults(FaultConfig(ignore_sort=True))
+        before = client.request_count
+        unsorted = api.routing_forms_with_submissions({form: since})
+        assert client.request_count - before == whole_asked
+        assert sorted(of_form(unsorted.children.items)) == sorted(of_form(whole.children.items))
 
 
 def test_user_scope_webhooks_are_read_only_when_the_caller_passes_users(sandbox: Any) -> None:

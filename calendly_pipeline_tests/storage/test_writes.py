@@ -231,6 +231,48 @@ def test_replace_children_drops_children_no_longer_served(conn: duckdb.DuckDBPyC
         pd.testing.assert_frame_equal(stored(conn, spec), answers)
 
 
+def test_replace_since_writes_what_a_newest_first_read_saw(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    spec = rt.ROUTING_FORM_SUBMISSIONS
+
+    def submission(form: str, n: int, day: int, submitter: str | None = None) -> dict[str, Any]:
+        stamp = iso(JAN + timedelta(days=day))
+        return {
+            "uri": f"{API}/routing_form_submissions/{form}{n}",
+            "routing_form": f"{API}/routing_forms/{form}",
+            "questions_and_answers": [],
+            "tracking": {},
+            "result": {"type": "event_type", "value": f"{API}/event_types/T1"},
+            "submitter": submitter,
+            "submitter_type": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+
+    old_a, recent_a, gone_a = submission("A", 1, 1), submission("A", 2, 20), submission("A", 3, 21)
+    forms = [old_a, recent_a, gone_a, submission("B", 1, 2), submission("C", 1, 3)]
+    writes.replace_all(conn, spec, flatten.routing_form_submissions(forms))
+
+    # Form A read down to day 15 (its day-21 submission is no longer served, its day-20 one
+    # changed, one is new); form B has nothing new; form C was deleted.
+    booked = {**recent_a, "submitter": f"{API}/scheduled_events/E1/invitees/I1"}
+    seen = [submission("A", 4, 30), booked]
+    since = JAN + timedelta(days=15)
+    for _ in range(2):  # idempotent
+        writes.replace_since(
+            conn, spec, flatten.routing_form_submissions(seen), "created_at", since,
+            "routing_form", [f"{API}/routing_forms/A", f"{API}/routing_forms/B"],
+        )  # fmt: skip
+        rows = conn.execute(f"SELECT uri, submitter FROM {spec.qualified_name} ORDER BY uri")
+        assert [(u.rsplit("/", 1)[1], s) for u, s in rows.fetchall()] == [
+            ("A1", None),  # older than `since`: kept
+            ("A2", booked["submitter"]),
+            ("A4", None),
+            ("B1", None),
+        ]
+
+
 def test_membership_snapshots_keep_history(conn: duckdb.DuckDBPyConnection) -> None:
     def member(n: int) -> dict[str, Any]:
         return {
