@@ -129,6 +129,15 @@ def test_string_collection(faulty: Sandbox) -> None:
     assert isinstance(body["collection"], str) and body["collection"].startswith("[")
 
 
+def test_ignore_sort(faulty: Sandbox) -> None:
+    params = {"organization": org_uri(faulty), "sort": "created_at:desc"}
+    newest = [f["created_at"] for f in ok(faulty, "/routing_forms", params)["collection"]]
+    assert newest == sorted(newest, reverse=True) and len(set(newest)) > 1
+    faulty.set_faults(FaultConfig(ignore_sort=True))
+    served = [f["created_at"] for f in ok(faulty, "/routing_forms", params)["collection"]]
+    assert served == sorted(newest)
+
+
 def test_errors_echo_the_requests_token(faulty: Sandbox) -> None:
     token = faulty.tokens["owner"]
     faulty.set_faults(FaultConfig(echo_token_in_errors=True))
