@@ -330,8 +330,19 @@ def _write(
                 writes.replace_all(conn, spec, frame)
         for part in source.read:
             collection_reads.record_read(conn, part, now)
+        # A partial run clears the rejects of the records it loaded well since.
+        loaded = {
+            spec.qualified_name: frame[spec.primary_key[0]].dropna()
+            for spec, frame in zip(collection.specs, frames, strict=True)
+        }
         counts = quarantine(
-            conn, context, source.rejects, collection.specs, at=now, full_refresh=not partial
+            conn,
+            context,
+            source.rejects,
+            collection.specs,
+            at=now,
+            full_refresh=not partial,
+            loaded=loaded if partial else None,
         )
         if collection.after_write is not None:
             collection.after_write(conn, calendly, frames)

@@ -200,3 +200,24 @@ def test_a_parent_list_that_fails_otherwise_still_fails_the_collection(tmp_path:
         assert failure.step_failure_data.error.cause.cls_name == "ServerError"
         assert p.query("SELECT count(*) FROM raw.event_types") == [(0,)]
         assert p.query("SELECT count(*) FROM meta.rejected_records") == [(0,)]
+
+
+def test_a_partial_read_clears_the_rejects_of_records_it_loaded(tmp_path: Path) -> None:
+    """Routing-form submissions are read newest first between whole reads (a partial run):
+    the earlier rejects of the forms and submissions it loaded well leave the quarantine."""
+    with pipeline(tmp_path) as p:
+        assert p.sync(*SHORT).success
+        form, submission = (
+            p.query(f"SELECT uri FROM raw.{table} ORDER BY created_at DESC LIMIT 1")[0][0]
+            for table in ("routing_forms", "routing_form_submissions")
+        )
+        with duckdb.connect(str(p.database)) as conn:
+            for table, key in (("routing_forms", form), ("routing_form_submissions", submission)):
+                conn.execute(
+                    "INSERT INTO meta.rejected_records (table_name, record_id, record_key, "
+                    "reason) VALUES (?, ?, ?, 'malformed record (KeyError)')",
+                    [f"raw.{table}", key, key],
+                )
+        p.sandbox.world.advance(days=1)
+        assert p.sync(*SHORT).success
+        assert _rejected(p) == []
