@@ -10,8 +10,13 @@ issue 17's target: within 5% of each other.
     uv run python benchmarks/memory_by_step.py                        # default organization
     uv run python benchmarks/memory_by_step.py --scale large-recent   # 2,000 users, 228k events
     uv run python benchmarks/memory_by_step.py --scale large-recent --scale large  # the target
+    uv run python benchmarks/memory_by_step.py --scale large@74 --scale large  # 228k vs 1M stored
     uv run python benchmarks/memory_by_step.py --scale 500:250000:365 --days 8  # days in a row
 
+`NAME@DAYS` is the same organization with only its last DAYS days (and the 30 ahead) synced
+first: `large@74` stores 228k of the large organization's 1M events, and its daily window holds
+the very same meetings as `large`'s, so only the history stored differs (`large-recent` is
+another organization at the same booking rate, and its daily window holds 12% more meetings).
 With `--days N` it simulates N days, each followed by a daily sync, and shows the steps of the
 day with the highest peak.
 """
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psutil
 from _common import (
@@ -98,11 +104,15 @@ class Daily:
 
 
 def measure(scale_name: str, days: int) -> Daily:
-    """A full sync, then `days` simulated days, each followed by the daily sync."""
-    scale = parse_scale(scale_name)
+    """A full sync (of the last DAYS days only, given `NAME@DAYS`), then `days` simulated
+    days, each followed by the daily sync."""
+    name, _, stored_days = scale_name.partition("@")
+    scale = parse_scale(name)
     runs = []
     with start_sandbox(sandbox_config(scale)) as sb:
         first, last = full_range(sb)
+        if stored_days:
+            first = max(first, last - timedelta(days=int(stored_days) + 31))
         with workspace(sb, first) as ws:
             full = ws.sync(sb, first, last)
             for _ in range(days):
