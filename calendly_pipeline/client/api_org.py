@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from calendly_pipeline.client.api_base import Endpoints
@@ -45,10 +46,16 @@ class Refused:
 
 @dataclass(frozen=True)
 class Children:
-    """Children read one parent at a time, and the parents whose list was refused."""
+    """Children read one parent at a time, and the parents whose list was refused. With a
+    `Pages` function, `items` holds what it made of each page instead of the items."""
 
-    items: list[Item]
+    items: list[Any]
     refused: list[Refused]
+
+
+# A page of children (at most PAGE items) -> what the caller keeps of it, e.g. a frame: the
+# page's API dicts are then freed as the next page arrives, not held until the last.
+Pages = Callable[[list[Item]], Any]
 
 
 @dataclass(frozen=True)
@@ -112,13 +119,18 @@ class OrganizationEndpoints(Endpoints):
             "/event_types", HOSTS, "event_type", lambda t: _sole_host(t, roster)
         )
 
-    def routing_forms_with_submissions(self, since: Mapping[str, datetime] | None = None) -> Family:
+    def routing_forms_with_submissions(
+        self, since: Mapping[str, datetime] | None = None, pages: Pages | None = None
+    ) -> Family:
         """Routing forms and their submissions (at least one request per form: no other way).
 
         A form in `since` (form URI -> time) is read newest first and only down to that time
-        (`newest_until`); the others whole.
+        (`newest_until`); the others whole. With `pages`, the children come as what it made of
+        each page (there can be tens of thousands of submissions).
         """
-        return self._with_children("/routing_forms", SUBMISSIONS, "form", since=since or {})
+        return self._with_children(
+            "/routing_forms", SUBMISSIONS, "form", since=since or {}, pages=pages
+        )
 
     def webhooks(self, groups: Iterable[str], users: Iterable[str] = ()) -> Children:
         """Webhook subscriptions at organization scope, then per group and per user (the API
@@ -143,6 +155,7 @@ class OrganizationEndpoints(Endpoints):
         child_param: str,
         derive: Derive | None = None,
         since: Mapping[str, datetime] | None = None,
+        pages: Pages | None = None,
     ) -> Family:
         """Org-scope parents, then each parent's children; `derive` spares the request of a
         parent whose children follow from the parent itself, `since` reads a parent's children
@@ -159,7 +172,7 @@ class OrganizationEndpoints(Endpoints):
                 listed.append((p["uri"], {child_param: p["uri"]}))
             else:
                 derived += known
-        children = self._fan_out(child_path, listed, since or {})
+        children = self._fan_out(child_path, listed, since or {}, pages)
         return Family(parents, Children(children.items + derived, children.refused))
 
     def _fan_out(
@@ -167,26 +180,31 @@ class OrganizationEndpoints(Endpoints):
         path: str,
         parents: list[tuple[str, dict[str, str]]],
         since: Mapping[str, datetime] | None = None,
+        pages: Pages | None = None,
     ) -> Children:
         """Children listed one parent at a time on the client's pool, each parent given as
         (its URI, the query that lists its children); a parent in `since` newest first, down to
-        its time. A 403 or 404 for one parent is reported in `refused`; a plan gate, a missing
-        OAuth scope or any other failure raises."""
+        its time; each page through `pages` when given. A 403 or 404 for one parent is reported
+        in `refused`; a plan gate, a missing OAuth scope or any other failure raises."""
         since = since or {}
 
-        def read(parent: tuple[str, dict[str, str]]) -> list[Item] | CalendlyError:
+        def read(parent: tuple[str, dict[str, str]]) -> list[Any] | CalendlyError:
             uri, params = parent
             try:
                 if uri not in since:
-                    return list(self.client.paginate(path, params, count=PAGE))
-                newest = self.client.paginate(path, {**params, "sort": NEWEST}, count=PAGE)
-                return list(newest_until(newest, since[uri]))
+                    items = self.client.paginate(path, params, count=PAGE)
+                else:
+                    newest = self.client.paginate(path, {**params, "sort": NEWEST}, count=PAGE)
+                    items = newest_until(newest, since[uri])
+                if pages is None:
+                    return list(items)
+                return [pages(page) for page in iter(lambda: list(islice(items, PAGE)), [])]
             except (PlanFeatureUnavailable, InsufficientScope):
                 raise
             except (PermissionDenied, NotFound) as exc:
                 return exc
 
-        items: list[Item] = []
+        items: list[Any] = []
         refused: list[Refused] = []
         for (uri, params), page in zip(parents, self.client.fetch_all(read, parents), strict=True):
             if isinstance(page, CalendlyError):

@@ -62,7 +62,7 @@ class Source:
     skipped: list[str] = field(default_factory=list)
     newest: NewestRead | None = None
 
-    def kept(self, spec: TableSpec, children: Children) -> list[Item]:
+    def kept(self, spec: TableSpec, children: Children) -> list[Any]:
         """The children read; each parent whose list was refused is set aside against `spec`."""
         for r in children.refused:
             reason = f"children not readable: {r.path} answered {r.status} for this parent"
@@ -71,8 +71,9 @@ class Source:
         return children.items
 
 
-# source -> the API items of each table, in the order of `Collection.specs`
-Fetch = Callable[[Source], Sequence[Iterable[Item]]]
+# source -> the API items of each table, in the order of `Collection.specs`, or the table's
+# frame already flattened (a page at a time, for a list that can be long)
+Fetch = Callable[[Source], Sequence[Iterable[Item] | pd.DataFrame]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _event_types(source: Source) -> tuple[list[Item], list[Item]]:
     return types.parents, source.kept(rt.EVENT_TYPE_HOSTS, types.children)
 
 
-def _routing_forms(source: Source) -> tuple[list[Item], list[Item]]:
+def _routing_forms(source: Source) -> tuple[list[Item], pd.DataFrame]:
     """Routing forms and their submissions; a form refused since it was listed is set aside.
 
     The submissions grow with the history, so they are read whole only every
@@ -126,7 +127,10 @@ def _routing_forms(source: Source) -> tuple[list[Item], list[Item]]:
     every = source.settings.submissions_every()
     due = whole is None or last is None or source.as_of - whole >= every
     since = None if due else min(last, source.as_of) - source.settings.trailing()
-    forms = source.api.routing_forms_with_submissions(dict.fromkeys(stored, since) if since else {})
+    forms = source.api.routing_forms_with_submissions(
+        dict.fromkeys(stored, since) if since else {},
+        pages=lambda page: flatten.routing_form_submissions(page, rejects=source.rejects),
+    )
     source.read.append(SUBMISSIONS_NEWEST)
     if since is None:
         source.read.append(SUBMISSIONS_WHOLE)
@@ -136,7 +140,9 @@ def _routing_forms(source: Source) -> tuple[list[Item], list[Item]]:
         read = [uri for uri in listed if isinstance(uri, str) and uri not in refused]
         source.newest = NewestRead(since, read)
         source.skipped.append(f"{SUBMISSIONS_WHOLE} created before {since:%Y-%m-%d %H:%M} UTC")
-    return forms.parents, source.kept(rt.ROUTING_FORM_SUBMISSIONS, forms.children)
+    pages = source.kept(rt.ROUTING_FORM_SUBMISSIONS, forms.children)
+    empty = [flatten.routing_form_submissions([])]
+    return forms.parents, pd.concat(pages or empty, ignore_index=True)
 
 
 def _newest_submissions(conn: Any, spec: TableSpec, frame: pd.DataFrame, source: Source) -> None:
@@ -366,13 +372,16 @@ def build_org_asset(collection: Collection) -> dg.AssetsDefinition:
         before = client.request_count
         source = Source(calendly.api(duckdb), duckdb, Rejects(), sync_settings, calendly.as_of)
         try:
-            fetched = [list(items) for items in collection.fetch(source)]
+            fetched = [
+                items if isinstance(items, pd.DataFrame) else list(items)
+                for items in collection.fetch(source)
+            ]
         except PlanFeatureUnavailable as exc:
             context.log.warning(str(exc))
             yield from _unavailable(collection, calendly, exc)
             return
         frames = tuple(
-            table(items, rejects=source.rejects)
+            items if isinstance(items, pd.DataFrame) else table(items, rejects=source.rejects)
             for table, items in zip(collection.flatten, fetched, strict=True)
         )
         requests = client.request_count - before
