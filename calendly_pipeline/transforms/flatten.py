@@ -50,6 +50,9 @@ def _convert(type_: str, values: Sequence[Any]) -> Any:
     elif type_ == "DOUBLE":
         return pd.to_numeric(pd.Series(values, dtype=object)).astype(dtype)
     if dtype == "object":  # lists; NULL as pd.NA, as DuckDB hands them back
+        # Every element must fit the element type (a duration of 2**31 does not fit INTEGER),
+        # or DuckDB's CAST fails the whole write instead of one record being set aside.
+        _convert(type_.removesuffix("[]"), [e for v in values if v is not None for e in v])
         return pd.Series([pd.NA if v is None else v for v in values], dtype=object)
     return pd.array(values, dtype=dtype)
 

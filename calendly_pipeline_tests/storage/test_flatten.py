@@ -270,6 +270,20 @@ def test_empty_input_gives_typed_empty_frames() -> None:
         fits(spec, frame)
 
 
+def test_a_list_element_that_does_not_fit_sets_its_record_aside(
+    conn: duckdb.DuckDBPyConnection, example
+) -> None:
+    good = example("/event_types")[0]
+    bad = {**good, "uri": f"{API}/event_types/T9", "duration_options": [15, 2**31]}
+    rejects = flatten.Rejects()
+    frame = flatten.event_types([good, bad], rejects=rejects)
+    assert frame["uri"].tolist() == [good["uri"]]
+    assert [(r.key, r.reason) for r in rejects.records] == [
+        (bad["uri"], "duration_options: value does not fit INTEGER[] (list)")
+    ]
+    round_trip(conn, rt.EVENT_TYPES, frame)
+
+
 def test_a_value_that_does_not_fit_names_table_and_column() -> None:
     bad: dict[str, Any] = {"uri": "e1", "start_time": "next tuesday"}
     with pytest.raises(ValueError, match=r"raw\.scheduled_events\.start_time: value does not fit"):
