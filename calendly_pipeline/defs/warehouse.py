@@ -39,7 +39,6 @@ class Warehouse(DuckDBResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         check_whole_numbers(self)
-        database.return_large_blocks()  # the run's frames, once freed, leave the process
         # Each run's steps then say which warehouse they wrote (`active_database`), even when
         # the Launchpad points this run at another file than the environment does.
         global _active

@@ -8,10 +8,8 @@ or from dagster-duckdb's `DuckDBResource.get_connection()`.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import platform
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,24 +35,6 @@ _FOREIGN_SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive",
     b"\x1f\x8b": "a gzip file",
 }
-
-
-# glibc's `mallopt` parameter for the mmap threshold (malloc.h), and the value kept: its default.
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 128 * 1024
-
-
-def return_large_blocks() -> bool:
-    """Keep glibc's mmap threshold fixed at its default, so that every block of 128 KiB or more
-    is mapped on its own and goes back to the system when freed. Left dynamic, glibc raises the
-    threshold to the largest block freed so far (up to 32 MiB), and blocks below it then come
-    from the heap, where one small survivor keeps the freed space around it. A daily sync reads
-    and frees frames of tens of MiB: in some runs and not in others it then kept about 80 MiB
-    for the rest of the run (docs/scaling.md, "Daily memory"). Called as a run starts; returns
-    whether it applied (glibc only)."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 class DatabaseError(RuntimeError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import sqlite3
 import subprocess
@@ -197,39 +196,3 @@ def test_the_pipeline_caps_duckdb_memory(tmp_path: Path, monkeypatch: pytest.Mon
     with build_defs().resources["duckdb"].get_connection() as conn:
         limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
     assert limit == (f"{settings.DUCKDB_MEMORY_MIB}.0 MiB",)
-
-
-# After a 16 MiB block is freed (glibc then raises a dynamic mmap threshold to 16 MiB), where
-# do 8 MiB blocks come from: prints how much the brk heap grew for 64 MiB of them, in MiB.
-# From the heap, one small survivor after a freed block keeps its pages in the process.
-_HEAP_GROWTH = """
-import sys
-from calendly_pipeline.storage import database
-
-def heap() -> int:
-    with open("/proc/self/maps") as maps:
-        lines = [line.split() for line in maps if line.rstrip().endswith("[heap]")]
-    return sum(int(e, 16) - int(s, 16) for s, e in (line[0].split("-") for line in lines))
-
-if sys.argv[1] == "fixed":
-    assert database.return_large_blocks()
-first = bytearray(16 * 2**20)
-del first
-before = heap()
-blocks = [bytearray(8 * 2**20) for _ in range(8)]
-print((heap() - before) / 2**20)
-"""
-
-
-@pytest.mark.skipif(
-    platform.libc_ver()[0] != "glibc", reason="return_large_blocks tunes glibc's malloc only"
-)
-def test_large_blocks_are_mapped_apart_once_the_mmap_threshold_is_fixed() -> None:
-    def heap_growth(mode: str) -> float:
-        run = subprocess.run(
-            [sys.executable, "-c", _HEAP_GROWTH, mode], capture_output=True, text=True, check=True
-        )
-        return float(run.stdout)
-
-    assert heap_growth("dynamic") >= 56  # glibc's own behaviour: the blocks share the heap
-    assert heap_growth("fixed") < 8  # each block its own mapping, unmapped when freed
