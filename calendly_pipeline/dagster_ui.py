@@ -21,6 +21,12 @@ from calendly_pipeline.settings import PROJECT_ROOT
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SUPERSEDED_DEV = "ignore:Function `dev_command` is superseded::"
+# Read by glibc as each process starts, so the runs the daemon launches inherit it: every block
+# of 128 KiB or more (glibc's default threshold, kept fixed) is mapped on its own and unmapped
+# when freed. Left dynamic, the threshold rises with the first large free, and in some daily
+# runs the process then kept ~80 MiB after its events step (docs/scaling.md, "Daily memory").
+# A value already in the environment is kept.
+FIXED_MMAP_THRESHOLD = ("MALLOC_MMAP_THRESHOLD_", "131072")
 
 
 def dagster_executable() -> str:
@@ -42,7 +48,11 @@ def run_dagster_dev(port: int) -> int:
     # `dagster dev` warns on every start that it is superseded by `dg dev`; that note is for
     # Dagster's developers, not someone opening the UI. Only that message is silenced.
     filters = [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV]
-    env = {**os.environ, "PYTHONWARNINGS": ",".join(f for f in filters if f)}
+    env = {
+        FIXED_MMAP_THRESHOLD[0]: FIXED_MMAP_THRESHOLD[1],
+        **os.environ,
+        "PYTHONWARNINGS": ",".join(f for f in filters if f),
+    }
     process = subprocess.Popen(
         [*command, "-p", str(port)], cwd=PROJECT_ROOT, env=env, start_new_session=True
     )
