@@ -7,6 +7,7 @@ importing Dagster and `--help` stays fast.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -196,6 +197,14 @@ def sync(
     Exits 2 on bad settings or dates (checked before the run), 1 when the run fails; either way
     the last line of stderr is the one-line cause.
     """
+    from calendly_pipeline.dagster_ui import with_fixed_mmap_threshold
+
+    env = with_fixed_mmap_threshold(os.environ)
+    if env is not None:
+        # The run happens in this process, and glibc reads the threshold only as a process
+        # starts: this command starts again, the same way, with it set (same process id).
+        argv = [sys.executable, "-m", "calendly_pipeline.cli", *sys.argv[1:]]
+        os.execve(sys.executable, argv, env)
     from rich.console import Console
 
     from calendly_pipeline.connection_settings import validate_connection

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -25,8 +27,16 @@ SUPERSEDED_DEV = "ignore:Function `dev_command` is superseded::"
 # of 128 KiB or more (glibc's default threshold, kept fixed) is mapped on its own and unmapped
 # when freed. Left dynamic, the threshold rises with the first large free, and in some daily
 # runs the process then kept ~80 MiB after its events step (docs/scaling.md, "Daily memory").
-# A value already in the environment is kept.
 FIXED_MMAP_THRESHOLD = ("MALLOC_MMAP_THRESHOLD_", "131072")
+
+
+def with_fixed_mmap_threshold(env: Mapping[str, str]) -> dict[str, str] | None:
+    """`env` plus `FIXED_MMAP_THRESHOLD` for a process to start with; None where it is set
+    already (the user's value stands) or where the C library is not glibc."""
+    name, value = FIXED_MMAP_THRESHOLD
+    if name in env or platform.libc_ver()[0] != "glibc":
+        return None
+    return {**env, name: value}
 
 
 def dagster_executable() -> str:
@@ -48,11 +58,8 @@ def run_dagster_dev(port: int) -> int:
     # `dagster dev` warns on every start that it is superseded by `dg dev`; that note is for
     # Dagster's developers, not someone opening the UI. Only that message is silenced.
     filters = [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV]
-    env = {
-        FIXED_MMAP_THRESHOLD[0]: FIXED_MMAP_THRESHOLD[1],
-        **os.environ,
-        "PYTHONWARNINGS": ",".join(f for f in filters if f),
-    }
+    env = with_fixed_mmap_threshold(os.environ) or dict(os.environ)
+    env["PYTHONWARNINGS"] = ",".join(f for f in filters if f)
     process = subprocess.Popen(
         [*command, "-p", str(port)], cwd=PROJECT_ROOT, env=env, start_new_session=True
     )

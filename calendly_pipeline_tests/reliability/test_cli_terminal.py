@@ -8,15 +8,20 @@ a subprocess, its streams captured as CI, nohup or a scheduler would capture the
 
 from __future__ import annotations
 
+import platform
 import re
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from calendly_pipeline.dagster_ui import FIXED_MMAP_THRESHOLD, with_fixed_mmap_threshold
 from calendly_pipeline.sandbox import Sandbox
 from calendly_pipeline_tests.reliability.support import (
     SHORT,
     cli,
+    cli_command,
     cli_env,
     dagster_home,
     data_dir,
@@ -114,3 +119,24 @@ def test_version_and_help_read_as_plain_text() -> None:
         assert shown.returncode == 0, shown.stderr
         assert "<bool>" not in shown.stdout, shown.stdout
         assert "│" not in shown.stdout, shown.stdout  # no Rich boxes around re-flowed text
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc tunable")
+def test_sync_runs_with_glibcs_mmap_threshold_fixed_from_its_start(tiny_sandbox: Sandbox) -> None:
+    """The run happens in the `sync` process, and glibc reads `MALLOC_MMAP_THRESHOLD_` only as a
+    process starts: `sync` starts again with it (same process id) unless it is set."""
+    env = _env(tiny_sandbox, **{FIXED_MMAP_THRESHOLD[0]: None})
+    process = subprocess.Popen(
+        cli_command(*sync_args(*SHORT)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    wanted = "=".join(FIXED_MMAP_THRESHOLD).encode()
+    environ = Path(f"/proc/{process.pid}/environ")
+    deadline, seen = time.monotonic() + 60, False
+    while not seen and process.poll() is None and time.monotonic() < deadline:
+        seen = wanted in environ.read_bytes().split(b"\0")
+        time.sleep(0.05)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-2000:]
+    assert seen
+    # A value of the user's own stands.
+    assert with_fixed_mmap_threshold({FIXED_MMAP_THRESHOLD[0]: "262144"}) is None
