@@ -7,11 +7,29 @@ importing Dagster and `--help` stays fast.
 from __future__ import annotations
 
 import os
+import platform
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 import typer
+
+# Read by glibc as each process starts: every block of 128 KiB or more (glibc's default
+# threshold, kept fixed) is mapped on its own and unmapped when freed. Left dynamic, the
+# threshold rises with the first large free, and in some daily runs the process then kept
+# ~80 MiB after its events step (docs/scaling.md, "Daily memory").
+FIXED_MMAP_THRESHOLD = ("MALLOC_MMAP_THRESHOLD_", "131072")
+
+
+def with_fixed_mmap_threshold(env: Mapping[str, str]) -> dict[str, str] | None:
+    """`env` plus `FIXED_MMAP_THRESHOLD` for a process to start with; None where it is set
+    already (the user's value stands) or where the C library is not glibc."""
+    name, value = FIXED_MMAP_THRESHOLD
+    if name in env or platform.libc_ver()[0] != "glibc":
+        return None
+    return {**env, name: value}
+
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -197,8 +215,6 @@ def sync(
     Exits 2 on bad settings or dates (checked before the run), 1 when the run fails; either way
     the last line of stderr is the one-line cause.
     """
-    from calendly_pipeline.dagster_ui import with_fixed_mmap_threshold
-
     env = with_fixed_mmap_threshold(os.environ)
     if env is not None:
         # The run happens in this process, and glibc reads the threshold only as a process

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -23,20 +21,6 @@ from calendly_pipeline.settings import PROJECT_ROOT
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SUPERSEDED_DEV = "ignore:Function `dev_command` is superseded::"
-# Read by glibc as each process starts, so the runs the daemon launches inherit it: every block
-# of 128 KiB or more (glibc's default threshold, kept fixed) is mapped on its own and unmapped
-# when freed. Left dynamic, the threshold rises with the first large free, and in some daily
-# runs the process then kept ~80 MiB after its events step (docs/scaling.md, "Daily memory").
-FIXED_MMAP_THRESHOLD = ("MALLOC_MMAP_THRESHOLD_", "131072")
-
-
-def with_fixed_mmap_threshold(env: Mapping[str, str]) -> dict[str, str] | None:
-    """`env` plus `FIXED_MMAP_THRESHOLD` for a process to start with; None where it is set
-    already (the user's value stands) or where the C library is not glibc."""
-    name, value = FIXED_MMAP_THRESHOLD
-    if name in env or platform.libc_ver()[0] != "glibc":
-        return None
-    return {**env, name: value}
 
 
 def dagster_executable() -> str:
@@ -58,8 +42,7 @@ def run_dagster_dev(port: int) -> int:
     # `dagster dev` warns on every start that it is superseded by `dg dev`; that note is for
     # Dagster's developers, not someone opening the UI. Only that message is silenced.
     filters = [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV]
-    env = with_fixed_mmap_threshold(os.environ) or dict(os.environ)
-    env["PYTHONWARNINGS"] = ",".join(f for f in filters if f)
+    env = {**os.environ, "PYTHONWARNINGS": ",".join(f for f in filters if f)}
     process = subprocess.Popen(
         [*command, "-p", str(port)], cwd=PROJECT_ROOT, env=env, start_new_session=True
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from calendly_pipeline.dagster_ui import FIXED_MMAP_THRESHOLD, with_fixed_mmap_threshold
+from calendly_pipeline.cli import FIXED_MMAP_THRESHOLD, with_fixed_mmap_threshold
 from calendly_pipeline.sandbox import Sandbox
 from calendly_pipeline_tests.reliability.support import (
     SHORT,
