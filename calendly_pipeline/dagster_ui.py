@@ -35,6 +35,14 @@ def dagster_executable() -> str:
     return found
 
 
+def _default_stop_signals() -> None:
+    """In `dagster dev`, before it starts: the stop signals back to their defaults. A command
+    started in the background (`nohup`, `cmd &`, some CI runners) inherits them ignored, and
+    so would `dagster dev` and everything it starts: `stop` could then not stop them."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def run_dagster_dev(port: int) -> int:
     """Run `dagster dev` until it exits or a stop signal arrives; its exit code."""
     ensure_dagster_home()
@@ -44,7 +52,11 @@ def run_dagster_dev(port: int) -> int:
     filters = [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV]
     env = {**os.environ, "PYTHONWARNINGS": ",".join(f for f in filters if f)}
     process = subprocess.Popen(
-        [*command, "-p", str(port)], cwd=PROJECT_ROOT, env=env, start_new_session=True
+        [*command, "-p", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_default_stop_signals,
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:

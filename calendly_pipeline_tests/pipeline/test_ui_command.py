@@ -41,9 +41,16 @@ def _processes_with(home: str) -> set[int]:
     return found
 
 
+def _ignore_stop_signals() -> None:
+    """What a background job or some CI runners hand a child: stop signals ignored."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 @pytest.mark.skipif(not DAGSTER.exists(), reason="the dagster CLI is not installed in this venv")
+@pytest.mark.parametrize("ignored", [False, True], ids=["as-is", "signals-ignored"])
 def test_ui_runs_without_a_venv_on_path_and_sigterm_stops_everything(
-    webserver_env: dict[str, str], tiny_sandbox: Sandbox, tmp_path: Path
+    webserver_env: dict[str, str], tiny_sandbox: Sandbox, tmp_path: Path, ignored: bool
 ) -> None:
     port = _free_port()
     env = {**webserver_env, "PATH": "/usr/bin:/bin"}  # no activated venv
@@ -51,7 +58,11 @@ def test_ui_runs_without_a_venv_on_path_and_sigterm_stops_everything(
     log = tmp_path / "ui.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(SCRIPT), "ui", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [str(SCRIPT), "ui", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_stop_signals if ignored else None,
         )
     url = f"http://127.0.0.1:{port}/graphql"
     home = env["DAGSTER_HOME"]
