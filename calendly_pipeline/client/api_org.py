@@ -128,9 +128,7 @@ class OrganizationEndpoints(Endpoints):
         (`newest_until`); the others whole. With `pages`, the children come as what it made of
         each page (there can be tens of thousands of submissions).
         """
-        return self._with_children(
-            "/routing_forms", SUBMISSIONS, "form", since=since or {}, pages=pages
-        )
+        return self._with_children("/routing_forms", SUBMISSIONS, "form", since=since, pages=pages)
 
     def webhooks(self, groups: Iterable[str], users: Iterable[str] = ()) -> Children:
         """Webhook subscriptions at organization scope, then per group and per user (the API
@@ -172,7 +170,7 @@ class OrganizationEndpoints(Endpoints):
                 listed.append((p["uri"], {child_param: p["uri"]}))
             else:
                 derived += known
-        children = self._fan_out(child_path, listed, since or {}, pages)
+        children = self._fan_out(child_path, listed, since, pages)
         return Family(parents, Children(children.items + derived, children.refused))
 
     def _fan_out(
